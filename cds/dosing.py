@@ -1,0 +1,179 @@
+"""Reading a written dose ("5/325 1-2 tabs q4-6h prn", "1 mcg bid", "1 mg/mL 4.5 mL qhs").
+
+`read_sig` turns the words after a drug name into a `Sig`; `Sig.daily_mg` multiplies it out.
+Nothing is guessed: a number with no unit, an unknown unit, a volume with no concentration or a
+dose with no frequency makes `Sig.problem` say why, and no daily dose is given.
+All unit and frequency words come from `rules/terminology/dosing.yaml`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+_NUMBER = r"\d+(?:\.\d+)?|\.\d+"
+_SPACE_UNITS = re.compile(rf"({_NUMBER})(?=[a-zµμ])")
+_MICRO = re.compile(r"[µμ]g|(?<![a-z])ug(?![a-z])")
+
+
+@dataclass(frozen=True, slots=True)
+class Sig:
+    strengths: tuple[float, ...] = ()  # per unit (tablet, mL, hour) in `strength_unit`
+    strength_unit: str | None = None  # "mg", "mg/mL" or "mg/h" after conversion
+    quantity: float | None = None  # units per administration (tablets, or mL when `volume`)
+    volume: bool = False
+    per_day: float | None = None
+    as_needed: bool = False
+    time_of_day: str | None = None
+    problem: str | None = None
+    words: list[str] = field(default_factory=list)
+
+    def daily_mg(self, default_strengths: Sequence[float | None] = ()) -> list[float | None] | None:
+        """Daily mg for each strength position, or None when the sig does not say enough."""
+        strengths = list(self.strengths) or list(default_strengths)
+        if self.problem or not strengths or all(s is None for s in strengths):
+            return None
+        if self.strength_unit == "mg/h":
+            return [s * 24 if s is not None else None for s in strengths]
+        if self.per_day is None:
+            return None
+        if self.strength_unit == "mg/mL":
+            if not self.volume or self.quantity is None:
+                return None
+            return [s * self.quantity * self.per_day if s is not None else None for s in strengths]
+        if self.volume:
+            return None
+        quantity = 1.0 if self.quantity is None else self.quantity
+        return [s * quantity * self.per_day if s is not None else None for s in strengths]
+
+
+class SigReader:
+    """Reads sigs with the vocabulary of `dosing.yaml`; build once, reuse."""
+
+    def __init__(self, vocabulary: Mapping[str, Any]) -> None:
+        self.mass = {k.lower(): float(v) for k, v in vocabulary["mass units"].items()}
+        self.volume = {k.lower(): float(v) for k, v in vocabulary["volume units"].items()}
+        self.rate = {k.lower(): float(v) for k, v in vocabulary["rate units"].items()}
+        self.count = {w.lower() for w in vocabulary["count units"]}
+        self.count_words = {k.lower(): float(v) for k, v in vocabulary["count words"].items()}
+        self.route = {w.lower() for w in vocabulary["route words"]}
+        self.frequencies = {k.lower(): float(v) for k, v in vocabulary["frequencies"].items()}
+        self.as_needed = [w.lower() for w in vocabulary["as needed"]]
+        self.time_of_day = {word.lower(): when for when, words in vocabulary["time of day"].items() for word in words}
+        words = sorted(set(self.frequencies) | set(self.as_needed) | set(self.time_of_day), key=len, reverse=True)
+        self._phrases = re.compile(r"(?<![\w.])(" + "|".join(re.escape(w) for w in words) + r")(?![\w])")
+        self._every = re.compile(rf"\b(?:every|q)\s*({_NUMBER})(?:\s*-\s*({_NUMBER}))?\s*(?:h|hr|hrs|hours?)\b")
+        self._times = re.compile(rf"\b({_NUMBER}|one|two|three|four)\s*(?:x|times)\s*(?:a|per|/)?\s*(?:day|daily|d)\b")
+
+    def mass_factor(self, unit: str) -> float | None:
+        return self.mass.get(normalize_units(unit).strip())
+
+    def read(self, text: str, known_strength: bool = False) -> Sig:
+        """`known_strength`: the product fixes its strength, so a bare number is a count."""
+        text = normalize_units(text)
+        per_day, as_needed, time_of_day, text = self._frequency(text)
+        strengths: list[float] = []
+        strength_unit = None
+        quantity = None
+        volume = False
+        problem = None
+        tokens = [t for t in re.split(r"[\s,;()]+", text) if t]
+        index = 0
+        while index < len(tokens):
+            token = tokens[index]
+            following = tokens[index + 1] if index + 1 < len(tokens) else None
+            numbers = _numbers(token)
+            if numbers is None and token in self.count_words and following in self.count:
+                numbers = [self.count_words[token]]
+            if numbers is None:
+                index += 1
+                continue
+            unit = following
+            if unit is not None and (factor := self._strength_factor(unit)) is not None:
+                if strengths:  # a second strength names the next ingredient ("5 mg / 325 mg")
+                    strengths += [n * factor[0] for n in numbers]
+                else:
+                    strengths, strength_unit = [n * factor[0] for n in numbers], factor[1]
+                index += 2
+            elif unit is not None and unit in self.volume:
+                quantity, volume = max(numbers) * self.volume[unit], True
+                index += 2
+            elif unit is not None and unit in self.count:
+                quantity = max(numbers)
+                index += 2
+            elif not strengths and len(numbers) > 1 and "/" in token:
+                strengths, strength_unit = numbers, "mg"  # "5/325": combination strengths in mg
+                index += 1
+            elif strengths or known_strength:
+                quantity = max(numbers)  # "50 mg 2 po", or "Tylenol #3 1 q4h"
+                index += 1
+            else:
+                reason = "no unit is given" if unit is None or unit in self.route \
+                    else f"{unit!r} is not a dose unit"
+                problem = problem or f"dose {token}: {reason}"
+                index += 1
+        if (strengths or quantity is not None) and per_day is None and strength_unit != "mg/h" and problem is None:
+            problem = "no frequency is given"
+        if volume and strength_unit != "mg/mL" and problem is None:
+            problem = "a volume is given without a concentration (mg/mL)"
+        return Sig(tuple(strengths), strength_unit, quantity, volume, per_day, as_needed, time_of_day, problem)
+
+    def frequency(self, text: str) -> tuple[float | None, bool, str | None]:
+        per_day, as_needed, time_of_day, _ = self._frequency(normalize_units(text))
+        return per_day, as_needed, time_of_day
+
+    def _frequency(self, text: str) -> tuple[float | None, bool, str | None, str]:
+        per_day = None
+        as_needed = False
+        time_of_day = None
+        found = self._every.search(text)
+        if found:
+            low = float(found.group(1))
+            if low > 0:
+                per_day = 24 / low  # "q4-6h": the shortest interval gives the most a day
+            text = text[:found.start()] + " " + text[found.end():]
+        found = self._times.search(text)
+        if found:
+            word = found.group(1)
+            per_day = self.count_words.get(word) or {"three": 3.0, "four": 4.0}.get(word) or float(word)
+            text = text[:found.start()] + " " + text[found.end():]
+        remaining = []
+        last = 0
+        for match in self._phrases.finditer(text):
+            phrase = match.group(1)
+            if phrase in self.frequencies and per_day is None:
+                per_day = self.frequencies[phrase]
+            if phrase in self.as_needed:
+                as_needed = True
+            time_of_day = time_of_day or self.time_of_day.get(phrase)
+            remaining.append(text[last:match.start()])
+            last = match.end()
+        remaining.append(text[last:])
+        return per_day, as_needed, time_of_day, " ".join(remaining)
+
+    def _strength_factor(self, unit: str) -> tuple[float, str] | None:
+        if unit in self.mass:
+            return self.mass[unit], "mg"
+        if unit in self.rate:
+            return self.rate[unit], "mg/h"
+        if "/" in unit:
+            mass, _, per = unit.partition("/")
+            if mass in self.mass and per in self.volume:
+                return self.mass[mass] / self.volume[per], "mg/mL"
+        return None
+
+
+def normalize_units(text: str) -> str:
+    text = text.lower().replace("½", " half ")
+    text = _MICRO.sub("mcg", text)
+    return _SPACE_UNITS.sub(r"\1 ", text)
+
+
+def _numbers(token: str) -> list[float] | None:
+    """'5' → [5]; '5/325' → [5, 325]; '1-2' → [1, 2]; anything else → None."""
+    parts = re.split(r"[/-]", token)
+    if not all(re.fullmatch(_NUMBER, part) for part in parts):
+        return None
+    return [float(part) for part in parts]

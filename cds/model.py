@@ -1,0 +1,293 @@
+"""The normalized patient model: one shape for every input, and the facts rules see.
+
+Adapters (JSON API, CLI, later CDS Hooks and bulk screening) build a `PatientRecord`; the
+engine only ever sees `PatientRecord.facts()`. `FACT_FIELDS` is the vocabulary rule files may
+use: one place, checked when rules load.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+# Fact field kinds: "number", "text" (free, shown to people), "yes/no", or a tuple of the
+# words the field may hold (rule files are checked against it).
+SEX = ("female", "male", "other", "unknown")
+PREGNANCY = ("pregnant", "not-pregnant", "unknown")
+LACTATION = ("lactating", "not-lactating", "unknown")
+STATUS = ("active", "on-hold", "stopped", "unknown")
+OPIOID_USE = ("analgesic", "antitussive", "antidiarrheal", "peripheral antidiarrheal", "maintenance")
+DOSE_BANDS = ("uldn", "vldn", "ldn", "above-ldn", "standard", "above-maximum")
+PURPOSES = ("uldn", "vldn", "ldn", "standard")
+CLASSES = (
+    "naltrexone",
+    "opioid-antagonist",
+    "naloxone-rescue",
+    "opioid-agonist",
+    "immunosuppressant",
+    "corticosteroid",
+    "benzodiazepine",
+    "cns-depressant",
+    "interacting-thioridazine",
+    "interacting-disulfiram",
+)
+CONCEPTS = (
+    "hepatic-failure",
+    "cirrhosis",
+    "acute-hepatitis",
+    "ckd-4-5",
+    "dialysis",
+    "transplant",
+    "pregnancy",
+    "lactation",
+    "opioid-use-disorder",
+    "long-term-opioid-use",
+)
+ANALYTES = ("alt", "ast", "bilirubin", "creatinine", "egfr", "hcg", "pregnancy-status")
+PROBLEMS = (
+    "unrecognised-medication",
+    "unresolved-dose",
+    "unresolved-naltrexone-dose",
+    "unrecognised-lab-unit",
+    "unresolved-date",
+)
+
+_MEDICATION_FIELDS: dict[str, Any] = {
+    "name": "text",
+    "product": "text",
+    "ingredient": "text",
+    "class": CLASSES,
+    "opioid_use": OPIOID_USE,
+    "status": STATUS,
+    "daily_dose_mg": "number",
+    "dose": "text",
+    "dose_band": DOSE_BANDS,
+    "purpose": PURPOSES,
+    "dose_matches_purpose": "yes/no",
+    "time_of_day": ("bedtime", "morning"),
+    "days_since_started": "number",
+    "days_since_stopped": "number",
+}
+
+FACT_FIELDS: dict[str, dict[str, Any]] = {
+    "patient": {
+        "age_years": "number",
+        "sex": SEX,
+        "pregnancy": PREGNANCY,
+        "pregnancy_evidence": "text",
+        "lactation": LACTATION,
+        "lactation_evidence": "text",
+    },
+    # The proposed order and the current medication list share one shape.
+    "order": _MEDICATION_FIELDS,
+    "medication": _MEDICATION_FIELDS,
+    "condition": {
+        "concept": CONCEPTS,
+        "name": "text",
+        "code": "text",
+        "status": ("active", "resolved"),
+    },
+    "lab": {
+        "analyte": ANALYTES,
+        "name": "text",
+        "recorded": "yes/no",
+        "value": "number",
+        "result": "text",
+        "unit": "text",
+        "date": "text",
+        "days_ago": "number",
+        "times_upper_limit": "number",
+        "upper_limit": "number",
+    },
+    "problem": {
+        "kind": PROBLEMS,
+        "subject": "text",
+        "reason": "text",
+    },
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Patient:
+    age_years: int | None
+    sex: str = "unknown"
+    pregnancy: str = "unknown"
+    pregnancy_evidence: str = "not documented"
+    lactation: str = "unknown"
+    lactation_evidence: str = "not documented"
+
+    def fact(self) -> dict[str, Any]:
+        return _fact("patient", {
+            "age_years": self.age_years,
+            "sex": self.sex,
+            "pregnancy": self.pregnancy,
+            "pregnancy_evidence": self.pregnancy_evidence,
+            "lactation": self.lactation,
+            "lactation_evidence": self.lactation_evidence,
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class Ingredient:
+    """One ingredient of a medication, with what it contributes to the rules."""
+
+    name: str
+    classes: tuple[str, ...]
+    opioid_use: str | None = None
+    daily_dose_mg: float | None = None
+    inactive_reason: str | None = None  # present but not acting (sequestered, abuse deterrent)
+
+
+@dataclass(frozen=True, slots=True)
+class Medication:
+    """A medication the patient takes or took, or the order being written."""
+
+    source: str  # where it came from in the input, e.g. "medications[2]" or "order"
+    name: str  # as written or displayed
+    ingredients: tuple[Ingredient, ...]
+    product: str | None = None
+    status: str = "active"
+    dose: str | None = None  # the normalized dose in words, e.g. "4.5 mg once a day at bedtime"
+    dose_band: str | None = None
+    purpose: str | None = None
+    time_of_day: str | None = None
+    as_needed: bool = False
+    started: date | None = None
+    stopped: date | None = None
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for ingredient in self.ingredients:
+            if ingredient.inactive_reason is None:
+                seen.update(dict.fromkeys(ingredient.classes))
+        return tuple(seen)
+
+    def facts(self, kind: str, today: date) -> list[dict[str, Any]]:
+        """One fact per (active ingredient, class): rules match on a single `class` value."""
+        common = {
+            "name": self.name,
+            "product": self.product,
+            "status": self.status,
+            "dose": self.dose,
+            "purpose": self.purpose,
+            "time_of_day": self.time_of_day,
+            "days_since_started": (today - self.started).days if self.started else None,
+            "days_since_stopped": (today - self.stopped).days if self.stopped else None,
+        }
+        facts = []
+        for ingredient in self.ingredients:
+            if ingredient.inactive_reason is not None:
+                continue
+            for drug_class in ingredient.classes:
+                band = self.dose_band if drug_class == "naltrexone" else None
+                facts.append(_fact(kind, {
+                    **common,
+                    "ingredient": ingredient.name,
+                    "class": drug_class,
+                    "opioid_use": ingredient.opioid_use if drug_class == "opioid-agonist" else None,
+                    "daily_dose_mg": ingredient.daily_dose_mg,
+                    "dose_band": band,
+                    "dose_matches_purpose": (band in _PURPOSE_BANDS[self.purpose])
+                    if band and self.purpose else None,
+                }))
+        return facts
+
+
+_PURPOSE_BANDS = {"uldn": ("uldn",), "vldn": ("vldn",), "ldn": ("ldn",), "standard": ("standard",), None: ()}
+
+
+@dataclass(frozen=True, slots=True)
+class Condition:
+    concept: str
+    name: str
+    code: str | None
+    status: str = "active"
+
+    def fact(self) -> dict[str, Any]:
+        return _fact("condition", {"concept": self.concept, "name": self.name, "code": self.code,
+                                   "status": self.status})
+
+
+@dataclass(frozen=True, slots=True)
+class Lab:
+    analyte: str
+    name: str
+    value: float | None = None
+    result: str | None = None  # a qualitative result ("positive") or the value in words
+    unit: str | None = None
+    taken: datetime | None = None
+    upper_limit: float | None = None
+
+    def fact(self, now: datetime) -> dict[str, Any]:
+        times_uln = None
+        if self.value is not None and self.upper_limit:
+            times_uln = round(self.value / self.upper_limit, 2)
+        return _fact("lab", {
+            "analyte": self.analyte,
+            "name": self.name,
+            "recorded": True,
+            "value": self.value,
+            "result": self.result,
+            "unit": self.unit,
+            "date": self.taken.date().isoformat() if self.taken else None,
+            "days_ago": (now - self.taken).days if self.taken else None,
+            "upper_limit": self.upper_limit,
+            "times_upper_limit": times_uln,
+        })
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """Something in the input that could not be understood; rules turn it into a data-quality alert."""
+
+    kind: str
+    subject: str
+    reason: str
+
+    def fact(self) -> dict[str, Any]:
+        return _fact("problem", {"kind": self.kind, "subject": self.subject, "reason": self.reason})
+
+
+@dataclass(slots=True)
+class PatientRecord:
+    """Everything known about one patient at one evaluation time."""
+
+    evaluation_time: datetime
+    patient: Patient
+    order: Medication | None = None
+    medications: list[Medication] = field(default_factory=list)
+    conditions: list[Condition] = field(default_factory=list)
+    labs: list[Lab] = field(default_factory=list)
+    missing_labs: list[tuple[str, str]] = field(default_factory=list)  # (analyte, name)
+    problems: list[Problem] = field(default_factory=list)
+    unused: list[str] = field(default_factory=list)  # input entries no rule uses, said so
+
+    def facts(self) -> list[dict[str, Any]]:
+        today = self.evaluation_time.date()
+        facts = [self.patient.fact()]
+        if self.order is not None:
+            facts += self.order.facts("order", today)
+        for medication in self.medications:
+            facts += medication.facts("medication", today)
+        facts += [condition.fact() for condition in self.conditions]
+        facts += [lab.fact(self.evaluation_time) for lab in self.labs]
+        facts += [_fact("lab", {"analyte": analyte, "name": name, "recorded": False})
+                  for analyte, name in self.missing_labs]
+        facts += [problem.fact() for problem in self.problems]
+        return facts
+
+
+def _fact(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
+    # Absent values are left out so that rules can test "is missing" ($nex).
+    return {"fact": kind, **{key: value for key, value in fields.items() if value is not None}}
+
+
+def format_number(value: float | int | None) -> str:
+    """Numbers as people write them: 4.5, 0.002, 135 (no trailing zeros, no float noise)."""
+    if value is None:
+        return "not recorded"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return f"{value:.6g}"
