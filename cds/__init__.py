@@ -1,0 +1,33 @@
+"""LDN CDS: clinical decision support for low-dose and ultra-low-dose naltrexone.
+
+`create_app()` is the Flask application factory (gunicorn: `cds:create_app()`). Rules,
+terminology and schemas are built once here, at start-up, never per request.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+MAX_BODY_BYTES = 1_048_576  # 1 MiB: documented in openapi.yaml; larger bodies get 413
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from . import api, health, logs, problems
+    from .service import Evaluator
+
+    app = Flask(__name__)
+    app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.config.from_prefixed_env("LDN_CDS")
+    if config:
+        app.config.update(config)
+    app.json.sort_keys = False
+    logs.configure(app)
+    problems.register(app)
+    app.extensions["ldn_cds"] = app.config.get("EVALUATOR") or Evaluator()
+    app.register_blueprint(health.bp)
+    app.register_blueprint(api.bp)
+    return app

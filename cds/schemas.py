@@ -1,0 +1,162 @@
+"""marshmallow schemas for the boundary: what the JSON API and the CLI accept.
+
+Unknown fields are refused (marshmallow's RAISE), so a misspelt field is an error naming it,
+never a silent drop. Limits keep one request bounded in time and memory.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from .model import LACTATION, PREGNANCY, PURPOSES, SEX
+
+MAX_MEDICATIONS = 200
+MAX_CONDITIONS = 200
+MAX_LABS = 500
+_TEXT = validate.Length(min=1, max=500)
+_CODE = validate.Length(min=1, max=64)
+_SYSTEM = validate.Length(min=1, max=200)
+
+
+class DateOrDateTime(fields.Field):
+    """An ISO 8601 date or date-time; a date means its midnight, no zone means UTC."""
+
+    default_error_messages = {"invalid": "Not a valid ISO 8601 date or date-time."}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        if not isinstance(value, str) or len(value) > 40:
+            raise self.make_error("invalid")
+        try:
+            parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            raise self.make_error("invalid") from None
+        if isinstance(parsed, date) and not isinstance(parsed, datetime):
+            parsed = datetime(parsed.year, parsed.month, parsed.day)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        return value.isoformat() if value is not None else None
+
+
+class _Quantity(Schema):
+    value = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
+    unit = fields.String(required=True, validate=validate.Length(min=1, max=40))
+
+
+class _Status(Schema):
+    evidence = fields.String(validate=_TEXT)
+
+
+class _Pregnancy(_Status):
+    status = fields.String(required=True, validate=validate.OneOf(PREGNANCY))
+
+
+class _Lactation(_Status):
+    status = fields.String(required=True, validate=validate.OneOf(LACTATION))
+
+
+class PatientSchema(Schema):
+    age = fields.Integer(strict=True, validate=validate.Range(min=0, max=130))
+    birthDate = fields.Date()
+    sex = fields.String(validate=validate.OneOf(SEX), load_default="unknown")
+    pregnancy = fields.Nested(_Pregnancy)
+    lactation = fields.Nested(_Lactation)
+
+    @validates_schema
+    def _one_age(self, data: dict[str, Any], **_: Any) -> None:
+        if "age" in data and "birthDate" in data:
+            raise ValidationError("give age or birthDate, not both", "age")
+
+
+class MedicationSchema(Schema):
+    text = fields.String(validate=_TEXT, metadata={"description": "As a pharmacist writes it: 'Percocet 5/325 1 q6h prn'"})
+    code = fields.String(validate=_CODE, metadata={"description": "RxNorm code (ingredient or product)"})
+    system = fields.String(validate=_SYSTEM, load_default="http://www.nlm.nih.gov/research/umls/rxnorm")
+    dose = fields.Nested(_Quantity, metadata={"description": "Amount per administration"})
+    concentration = fields.Nested(_Quantity, metadata={"description": "For liquids, e.g. 1 mg/mL"})
+    frequency = fields.String(validate=validate.Length(min=1, max=100))
+    status = fields.String(validate=validate.OneOf(("active", "on-hold", "stopped", "completed", "unknown")),
+                           load_default="active")
+    start = fields.Date()
+    end = fields.Date()
+
+    @validates_schema
+    def _named(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("text") and not data.get("code"):
+            raise ValidationError("give text or code (or both)", "text")
+        if data.get("start") and data.get("end") and data["end"] < data["start"]:
+            raise ValidationError("end is before start", "end")
+
+
+class OrderSchema(MedicationSchema):
+    purpose = fields.String(validate=validate.OneOf(PURPOSES),
+                            metadata={"description": "What the prescriber says the order is for"})
+
+
+class ConditionSchema(Schema):
+    code = fields.String(validate=_CODE)
+    system = fields.String(validate=_SYSTEM, load_default="http://hl7.org/fhir/sid/icd-10-cm")
+    text = fields.String(validate=_TEXT)
+    status = fields.String(validate=validate.OneOf(("active", "resolved", "inactive", "remission")),
+                           load_default="active")
+
+    @validates_schema
+    def _named(self, data: dict[str, Any], **_: Any) -> None:
+        if not data.get("text") and not data.get("code"):
+            raise ValidationError("give text or code (or both)", "code")
+
+
+class LabSchema(Schema):
+    code = fields.String(required=True, validate=_CODE, metadata={"description": "LOINC code"})
+    value = fields.Float(allow_nan=False)
+    result = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Qualitative result"})
+    unit = fields.String(validate=validate.Length(max=40))
+    date = DateOrDateTime(required=True)
+    referenceHigh = fields.Float(allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
+
+    @validates_schema
+    def _has_result(self, data: dict[str, Any], **_: Any) -> None:
+        if "value" not in data and "result" not in data:
+            raise ValidationError("give value or result", "value")
+
+
+class EvaluateRequestSchema(Schema):
+    evaluationTime = DateOrDateTime(metadata={"description": "Default: now (UTC)"})
+    patient = fields.Nested(PatientSchema, load_default=dict)
+    order = fields.Nested(OrderSchema)
+    medications = fields.List(fields.Nested(MedicationSchema), load_default=list,
+                              validate=validate.Length(max=MAX_MEDICATIONS))
+    conditions = fields.List(fields.Nested(ConditionSchema), load_default=list,
+                             validate=validate.Length(max=MAX_CONDITIONS))
+    labs = fields.List(fields.Nested(LabSchema), load_default=list, validate=validate.Length(max=MAX_LABS))
+
+
+EVALUATE_REQUEST = EvaluateRequestSchema()
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested error dict as {"medications[2].dose.unit": ["..."]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if isinstance(key, int):
+                path = f"{prefix}[{key}]"
+            elif key == "_schema":
+                path = prefix or "body"
+            else:
+                path = f"{prefix}.{key}" if prefix else str(key)
+            for sub, reasons in flatten_errors(value, path).items():
+                flat.setdefault(sub, []).extend(reasons)
+    elif isinstance(messages, list):
+        for item in messages:
+            if isinstance(item, str):
+                flat.setdefault(prefix or "body", []).append(item)
+            else:
+                for sub, reasons in flatten_errors(item, prefix).items():
+                    flat.setdefault(sub, []).extend(reasons)
+    else:
+        flat.setdefault(prefix or "body", []).append(str(messages))
+    return flat

@@ -1,0 +1,33 @@
+"""Shared fixtures (flaskr style): one Evaluator per test session, app, client, runner."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from cds import create_app
+from cds.service import Evaluator
+
+
+@pytest.fixture(scope="session")
+def evaluator() -> Evaluator:
+    # Rules and terminology load once, as in production.
+    return Evaluator()
+
+
+@pytest.fixture()
+def app(evaluator: Evaluator) -> Iterator[Flask]:
+    yield create_app({"TESTING": True, "EVALUATOR": evaluator})
+
+
+@pytest.fixture()
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture()
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
