@@ -6,6 +6,7 @@ two opioids gets one opioid-conflict alert naming both.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -100,9 +101,15 @@ class _TemplateValues:
 _FORMATTER = string.Formatter()
 
 
+@functools.lru_cache(maxsize=4096)
+def _parsed(template: str) -> tuple[tuple[str, str | None], ...]:
+    # Rule texts are fixed at start-up: parse each template once, not per alert.
+    return tuple((literal, name) for literal, name, _, _ in _FORMATTER.parse(template))
+
+
 def _render(template: str, values: _TemplateValues) -> str:
     parts = []
-    for literal, name, spec, _ in _FORMATTER.parse(template):
+    for literal, name in _parsed(template):
         parts.append(literal)
         if name:
             parts.append(values.lookup(name))

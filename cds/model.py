@@ -170,7 +170,6 @@ class Medication:
             "name": self.name,
             "product": self.product,
             "status": self.status,
-            "dose": self.dose,
             "purpose": self.purpose,
             "time_of_day": self.time_of_day,
             "days_since_started": (today - self.started).days if self.started else None,
@@ -188,11 +187,23 @@ class Medication:
                     "class": drug_class,
                     "opioid_use": ingredient.opioid_use if drug_class == "opioid-agonist" else None,
                     "daily_dose_mg": ingredient.daily_dose_mg,
+                    "dose": self.dose_in_words(ingredient),
                     "dose_band": band,
                     "dose_matches_purpose": (band in _PURPOSE_BANDS[self.purpose])
                     if band and self.purpose else None,
                 }))
         return facts
+
+    def dose_in_words(self, ingredient: Ingredient) -> str | None:
+        """'4.5 mg a day at bedtime', 'up to 20 mg a day as needed'; None when not known."""
+        if ingredient.daily_dose_mg is None:
+            return None
+        words = f"{format_number(ingredient.daily_dose_mg)} mg a day"
+        if self.as_needed:
+            words = f"up to {words} as needed"
+        if self.time_of_day:
+            words += " at bedtime" if self.time_of_day == "bedtime" else f" in the {self.time_of_day}"
+        return words
 
 
 _PURPOSE_BANDS = {"uldn": ("uldn",), "vldn": ("vldn",), "ldn": ("ldn",), "standard": ("standard",), None: ()}
