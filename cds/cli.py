@@ -103,3 +103,7 @@ def _invalid(errors: dict[str, list[str]]) -> None:
     for field, reasons in sorted(errors.items()):
         click.echo(f"  {field}: {'; '.join(reasons)}", err=True)
     sys.exit(EXIT_INVALID)
+
+
+if __name__ == "__main__":
+    main()

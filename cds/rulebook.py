@@ -162,7 +162,7 @@ def load_rulebook(directory: Path = RULES_DIR) -> Rulebook:
             try:
                 rule = _build_rule(raw, sources, name)
             except ValidationError as error:
-                problems += [f"{name}: {rule_id}: {line}" for line in _flatten(error.messages)]
+                problems += [f"{name}: {rule_id}: {line}" for line in _flatten(error.normalized_messages())]
                 continue
             except ConditionError as error:
                 problems.append(f"{name}: {rule_id}: {error.path}: {error.reason}")

@@ -1,0 +1,70 @@
+"""`ldn-cds check`, run as a pharmacist would: through click's runner and as a real process."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from cds.cli import EXIT_FAIL_ON, EXIT_INVALID, main
+
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "patient.json"
+
+
+def test_check_prints_alerts_by_severity_and_how_each_line_was_read() -> None:
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--no-color"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("LDN CDS: 5 alerts")
+    assert any(line.startswith("CRITICAL LDN-OPI-001") for line in lines)
+    severities = [line.split()[0] for line in lines if line.split() and line.split()[0] in ("CRITICAL", "WARNING", "INFO")]
+    assert severities == sorted(severities, key=["CRITICAL", "WARNING", "INFO"].index)
+    assert "  medications[0]: 'Percocet 5/325 1 q6h prn' → opioid-agonist; oxycodone 20 mg a day" in result.output
+
+
+def test_check_colours_by_severity_when_asked() -> None:
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--color"])
+    assert "\x1b[31m" in result.output  # red for critical
+
+
+def test_check_json_is_the_api_response() -> None:
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--json"])
+    body = json.loads(result.output)
+    assert [alert["rule"] for alert in body["alerts"]][0] == "LDN-OPI-001"
+    assert body["evaluationTime"] == "2026-11-23T09:00:00+00:00"
+
+
+def test_as_of_makes_the_washout_reproducible(tmp_path: Path) -> None:
+    later = CliRunner().invoke(main, ["check", str(EXAMPLE), "--json", "--as-of", "2026-12-20"])
+    rules = [alert["rule"] for alert in json.loads(later.output)["alerts"]]
+    assert "LDN-WASH-001" not in rules  # tramadol stopped 2026-11-18: 32 days before
+
+
+def test_invalid_input_names_the_field_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"patient": {"age": -3}, "medications": [{"status": "active"}]}', encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(bad)])
+    assert result.exit_code == EXIT_INVALID
+    assert "patient.age: Must be greater than or equal to 0" in result.output
+    assert "medications[0].text: give text or code (or both)" in result.output
+
+
+def test_malformed_json_exits_2() -> None:
+    result = CliRunner().invoke(main, ["check", "-"], input="{not json")
+    assert result.exit_code == EXIT_INVALID
+    assert "body: is not valid JSON" in result.output
+
+
+def test_fail_on_critical_exits_3() -> None:
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--fail-on", "critical"])
+    assert result.exit_code == EXIT_FAIL_ON
+
+
+def test_the_installed_command_runs() -> None:
+    done = subprocess.run([sys.executable, "-m", "cds.cli", "check", str(EXAMPLE), "--json"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["alerts"]
