@@ -7,18 +7,23 @@ data-quality alert), never a silent drop and never a guess.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from typing import Any
 
-from .dosing import Sig, SigReader
+from .dosing import _NUMBER, Sig, SigReader
 from .model import Condition, Ingredient, Lab, Medication, Patient, PatientRecord, Problem, format_number
-from .terminology import ProductPart, Terminology
+from .terminology import NameHit, ProductDef, ProductPart, Terminology
 
 _STOPPED = {"stopped", "completed", "cancelled", "entered-in-error"}
 _RESOLVED = {"resolved", "inactive", "remission", "refuted", "entered-in-error"}
 _POSITIVE = {"positive", "pos", "detected", "reactive", "pregnant", "yes", "true"}
 _NEGATIVE = {"negative", "neg", "not detected", "non-reactive", "nonreactive", "not pregnant", "no", "false"}
+# The strength after an ingredient's name in an RxNorm name: salt words, then "5 MG", "0.075 MG/HR".
+_DISPLAY_STRENGTH = re.compile(rf"[^/\[\d]*?({_NUMBER})\s*([a-zµμ]+(?:/[a-zµμ]+)?)")
 
 
 class Normalizer:
@@ -76,7 +81,7 @@ class Normalizer:
             if lab.analyte not in ("hcg", "pregnancy-status") or lab.result is None:
                 continue
             when = f"{lab.name} {lab.result} on {lab.taken.date().isoformat()}" if lab.taken else lab.name
-            result = lab.result.lower()
+            result = lab.result.strip().lower()
             if result in _POSITIVE:
                 return "pregnant", when
             age_days = (record.evaluation_time - lab.taken).days if lab.taken else None
@@ -93,7 +98,9 @@ class Normalizer:
         parts: list[ProductPart] = []
         product = None
         extra: tuple[str, ...] = ()
-        sig_text = text
+        lowered = text.lower()
+        sig_text = lowered
+        display_sig = ""
         if data.get("code"):
             coded = terminology.drug_for_code(data.get("system"), data["code"])
             if coded is not None:
@@ -103,56 +110,65 @@ class Normalizer:
                     product, parts = coded.product, list(coded.product.parts)
                 elif coded.ingredient:
                     parts = [ProductPart(coded.ingredient)]
-                if not text:
-                    sig_text = coded.display
+                else:  # an RxNorm product known by its name: the name says what is in it
+                    product, parts, display_sig = self._display_drug(coded.display)
+                    sig_text = sig_text or display_sig
+        hits = terminology.find_names(lowered)
+        if not parts:
+            product, parts = _parts(hits)
         purpose = data.get("purpose")
-        if not parts and sig_text:
-            lowered = sig_text.lower()
-            hits = terminology.find_names(lowered)
-            product_hit = next((hit for hit in hits if hit.product), None)
-            if product_hit:
-                product, parts = product_hit.product, list(product_hit.product.parts)
-            else:
-                seen: dict[str, ProductPart] = {}
-                for hit in hits:
-                    seen.setdefault(hit.ingredient.name, ProductPart(hit.ingredient))
-                parts = list(seen.values())
-            if purpose is None:
-                purpose = next((terminology.purpose_words[lowered[h.start:h.end]] for h in hits
-                                if lowered[h.start:h.end] in terminology.purpose_words), None)
+        if purpose is None:  # the prescriber's own word ("ULDN 1 mg bid"), with or without a code
+            purpose = next((terminology.purpose_words[lowered[h.start:h.end]] for h in hits
+                            if lowered[h.start:h.end] in terminology.purpose_words), None)
+        if text:
             sig_text = _without(lowered, [(hit.start, hit.end) for hit in hits])
-        elif parts and sig_text:
-            lowered = sig_text.lower()
-            sig_text = _without(lowered, [(h.start, h.end) for h in terminology.find_names(lowered)])
         if not parts and not extra:
             problems.append(Problem("unrecognised-medication", f"{source} {written!r}",
                                     "not a medication LDN CDS knows; check the name or give an RxNorm code"))
             return None
 
         sig = self._sig(data, sig_text, parts)
+        if parts and len(sig.strengths) > len(parts) and not sig.problem:
+            # "naltrexone 1/2 tab": two strengths for one ingredient is not a dose to pick from.
+            sig = replace(sig, problem=f"{len(sig.strengths)} strengths are given for "
+                                       f"{len(parts)} ingredient{'s' if len(parts) > 1 else ''}")
         defaults = [part.strength_mg for part in parts]
         daily = sig.daily_mg(defaults)
-        is_naltrexone = any("naltrexone" in p.ingredient.classes and not p.inactive_reason for p in parts)
-        has_dose = bool(sig.strengths or sig.quantity is not None or data.get("dose") or sig.problem)
-        if daily is None and (is_naltrexone or has_dose):
-            reason = sig.problem or ("no dose is given" if not has_dose else "the dose cannot be worked out")
-            kind = "unresolved-naltrexone-dose" if is_naltrexone else "unresolved-dose"
-            problems.append(Problem(kind, f"{source} {written!r}", reason))
 
         ingredients = []
         for index, part in enumerate(parts):
-            use = (product.opioid_use if product and product.opioid_use else None) or part.ingredient.opioid_use
+            use = part.ingredient.opioid_use
+            if use and product and product.opioid_use:  # the product's use, for its opioids only
+                use = product.opioid_use
             dose = daily[index] if daily is not None and index < len(daily) else None
             ingredients.append(Ingredient(part.ingredient.name, part.ingredient.classes, use,
                                           round(dose, 6) if dose is not None else None, part.inactive_reason))
+        given = {c for part in parts if not part.inactive_reason for c in part.ingredient.classes}
+        extra = tuple(c for c in extra if c not in given)  # a value set's class, unless an ingredient gives it
         if extra:
             ingredients.append(Ingredient(written.lower(), extra))
         naltrexone_mg = next((i.daily_dose_mg for i in ingredients
                               if "naltrexone" in i.classes and not i.inactive_reason), None)
+        is_naltrexone = any("naltrexone" in p.ingredient.classes and not p.inactive_reason for p in parts)
         band = None
         if is_naltrexone:
             band = product.dose_band if product and product.dose_band else (
                 terminology.naltrexone_band(naltrexone_mg) if naltrexone_mg is not None else None)
+
+        has_dose = bool(sig.strengths or sig.quantity is not None or data.get("dose") or sig.problem)
+        if display_sig and not text:  # the strength is the product's own: no dose was written
+            has_dose = bool(data.get("dose") or data.get("frequency"))
+        # A dose is needed to work out a naltrexone band (unless the product fixes it), and is
+        # reported whenever one was written but not understood -- except for emergency-only drugs.
+        no_daily_dose = set(terminology.dosing.get("no daily dose") or ())
+        active = [p for p in parts if not p.inactive_reason]
+        emergency_only = bool(active) and all(
+            p.ingredient.classes and set(p.ingredient.classes) <= no_daily_dose for p in active)
+        if daily is None and not emergency_only and (has_dose or (is_naltrexone and band is None)):
+            reason = sig.problem or ("no dose is given" if not has_dose else "the dose cannot be worked out")
+            kind = "unresolved-naltrexone-dose" if is_naltrexone else "unresolved-dose"
+            problems.append(Problem(kind, f"{source} {written!r}", reason))
+
         status = data.get("status", "active")
         stopped = data.get("end")
         if status in _STOPPED or (stopped is not None and stopped <= today):
@@ -165,11 +181,46 @@ class Normalizer:
             stopped=stopped if status == "stopped" else None,
         )
 
+    def _display_drug(self, display: str) -> tuple[ProductDef | None, list[ProductPart], str]:
+        """An RxNorm product known by its name only ("acetaminophen 325 MG / oxycodone hydrochloride
+        5 MG Oral Tablet [Percocet]"): its product and ingredients, and each ingredient's strength
+        as a sig in the order of the parts ("5 mg / 325 mg"). RxNorm lists ingredients
+        alphabetically and may start with a release period or pack size ("12 HR", "1 ML") that is
+        no dose, so only the strength written after each ingredient's name is read."""
+        lowered = display.lower()
+        hits = self.terminology.find_names(lowered)
+        product, parts = _parts(hits)
+        if product is None and len(parts) > 1:  # a generic Embeda or Suboxone names no brand
+            product = self.terminology.product_for_ingredients(p.ingredient.name for p in parts)
+            parts = list(product.parts) if product else parts
+        strengths: dict[str, tuple[float, str]] = {}
+        for hit in hits:
+            found = _DISPLAY_STRENGTH.match(lowered, hit.end) if hit.ingredient else None
+            if found is None:
+                continue
+            value, unit = float(found.group(1)), found.group(2)
+            name = hit.ingredient.name
+            if name not in strengths:
+                strengths[name] = (value, unit)
+            elif strengths[name][1] == unit:  # two salts of one ingredient (oxycodone HCl + terephthalate)
+                strengths[name] = (strengths[name][0] + value, unit)
+        words = []
+        for part in parts:
+            if part.ingredient.name not in strengths:
+                break
+            value, unit = strengths[part.ingredient.name]
+            words.append(f"{_plain(value)} {unit}")
+        return product, parts, " / ".join(words)
+
     def _sig(self, data: Mapping[str, Any], sig_text: str, parts: list[ProductPart]) -> Sig:
         known_strength = any(part.strength_mg for part in parts)
         structured = data.get("dose")
-        if not structured:
-            text = " ".join(t for t in (sig_text, data.get("frequency") or "") if t)
+        unit = structured["unit"].strip().lower() if structured else ""
+        if not structured or unit in self.sigs.count or (unit in self.sigs.volume and not data.get("concentration")):
+            # A count ("1 tab") or a volume needs the strength the product or the text gives: read
+            # it together with the text, as if written there.
+            amount = f"{_plain(structured['value'])} {unit}" if structured else ""
+            text = " ".join(t for t in (sig_text, amount, data.get("frequency") or "") if t)
             return self.sigs.read(text, known_strength)
         # A structured dose: value + unit per administration, the frequency in words.
         per_day, as_needed, time_of_day = self.sigs.frequency(data.get("frequency") or "")
@@ -192,10 +243,8 @@ class Normalizer:
                 strengths = (concentration["value"] * mass_factor / self.sigs.volume[per.strip()],)
                 quantity = structured["value"] * self.sigs.volume[unit.strip().lower()]
                 volume, strength_unit = True, "mg/mL"
-        elif unit.strip().lower() in self.sigs.volume:
-            problem = "a volume is given without a concentration (mg/mL)"
         else:
-            problem = f"dose unit {unit!r} is not a unit of mass (mg, mcg, g) or volume (mL)"
+            problem = f"dose unit {unit!r} is not a unit of mass (mg, mcg, g), volume (mL) or count (tab)"
         if problem is None and per_day is None:
             problem = "no frequency is given" if not data.get("frequency") else \
                 f"frequency {data['frequency']!r} is not understood"
@@ -236,15 +285,18 @@ class Normalizer:
                     continue
                 unit = (data.get("unit") or "").strip()
                 if unit.lower() in analyte.accepts or unit.lower() == (analyte.unit or "").lower():
-                    converted = value
+                    factor = 1.0
                 elif unit.lower() in analyte.convert:
-                    converted = round(value * analyte.convert[unit.lower()], 4)
+                    factor = analyte.convert[unit.lower()]
                 else:
                     record.problems.append(Problem(
                         "unrecognised-lab-unit", f"labs[{index}] {analyte.label} {value} {unit or '(no unit)'}",
                         f"unit {unit or '(none)'!r} is not one LDN CDS can compare; expected {analyte.unit}"))
                     continue
+                converted = round(value * factor, 4) if factor != 1 else value
                 upper = data.get("referenceHigh") or analyte.upper_limit
+                if data.get("referenceHigh") and factor != 1:
+                    upper = round(upper * factor, 4)  # the range is in the result's unit: convert both
                 lab = Lab(analyte.key, analyte.label, converted, f"{format_number(converted)} {analyte.unit}",
                           analyte.unit, taken, upper)
             current = latest.get(analyte.key)
@@ -261,6 +313,22 @@ def _status(data: Mapping[str, Any], yes: str, no: str) -> tuple[str, str]:
         return "unknown", "not documented"
     evidence = data.get("evidence") or f"recorded as {status}"
     return (yes if status == yes else no), evidence
+
+
+def _parts(hits: list[NameHit]) -> tuple[ProductDef | None, list[ProductPart]]:
+    """A named product, or else each named ingredient once, in the order written."""
+    product_hit = next((hit for hit in hits if hit.product), None)
+    if product_hit:
+        return product_hit.product, list(product_hit.product.parts)
+    seen: dict[str, ProductPart] = {}
+    for hit in hits:
+        seen.setdefault(hit.ingredient.name, ProductPart(hit.ingredient))
+    return None, list(seen.values())
+
+
+def _plain(value: float) -> str:
+    """A number as a sig would write it, never in exponent form ("1e-07" is not read as a number)."""
+    return format(Decimal(str(value)).normalize(), "f")
 
 
 def _without(text: str, spans: list[tuple[int, int]]) -> str:

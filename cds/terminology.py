@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -120,6 +120,8 @@ class Terminology:
     _loinc: dict[str, AnalyteDef] = field(repr=False, default_factory=dict)
     _concept_codes: dict[tuple[str, str], str] = field(repr=False, default_factory=dict)
     _concept_text: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
+    _negated: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
+    _product_sets: dict[frozenset[str], ProductDef] = field(repr=False, default_factory=dict)
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -177,10 +179,19 @@ class Terminology:
                     known.display if known else entry["display"], classes,
                     known.ingredient if known else None, known.product if known else None)
 
+        # A multi-ingredient set names its product only when no other product has the same set
+        # (the Tylenol with codeine strengths share one).
+        by_set: dict[frozenset[str], list[ProductDef]] = {}
+        for product in products.values():
+            if len(product.parts) > 1:
+                by_set.setdefault(frozenset(p.ingredient.name for p in product.parts), []).append(product)
+        product_sets = {names: found[0] for names, found in by_set.items() if len(found) == 1}
+
         concepts: dict[str, ConceptDef] = {}
         concept_codes: dict[tuple[str, str], str] = {}
         concept_text: dict[str, str] = {}
-        for key, spec in read("conditions.yaml")["concepts"].items():
+        conditions = read("conditions.yaml")
+        for key, spec in conditions["concepts"].items():
             if key not in CONCEPTS:
                 raise ValueError(f"conditions.yaml: {key}: not a concept the rules know")
             concept = ConceptDef(key, spec["label"], tuple(str(c).upper() for c in spec.get("icd10", ())),
@@ -216,6 +227,9 @@ class Terminology:
         terminology._concept_codes = concept_codes
         terminology._concept_text = _alternation(concept_text)
         terminology._concept_text_index = concept_text  # type: ignore[attr-defined]
+        negations = "|".join(re.escape(str(w).lower()) for w in conditions.get("negations") or ()) or "(?!)"
+        terminology._negated = re.compile(rf"(?<![\w/])(?:{negations})\s*-?\s*$")
+        terminology._product_sets = product_sets
         return terminology
 
     # ---- medications ---------------------------------------------------------------------
@@ -226,6 +240,10 @@ class Terminology:
             ingredient, product = self._name_index[found.group(1)]
             hits.append(NameHit(found.start(1), found.end(1), ingredient, product))
         return hits
+
+    def product_for_ingredients(self, names: Iterable[str]) -> ProductDef | None:
+        """The one product made of exactly these ingredients (two or more), if there is one."""
+        return self._product_sets.get(frozenset(names))
 
     def drug_for_code(self, system: str | None, code: str) -> CodedDrug | None:
         if canonical_system(system) not in (RXNORM, None):
@@ -252,8 +270,11 @@ class Terminology:
         return None
 
     def concept_for_text(self, text: str) -> str | None:
-        found = self._concept_text.search(text.lower())
-        return self._concept_text_index[found.group(1)] if found else None  # type: ignore[attr-defined]
+        text = text.lower()
+        for found in self._concept_text.finditer(text):
+            if not self._negated.search(text[:found.start()]):  # "not pregnant" records no pregnancy
+                return self._concept_text_index[found.group(1)]  # type: ignore[attr-defined]
+        return None
 
     # ---- labs and doses ------------------------------------------------------------------
     def analyte_for_loinc(self, code: str) -> AnalyteDef | None:
