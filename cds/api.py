@@ -25,9 +25,10 @@ def json_body() -> dict[str, Any]:
     if not request.is_json:
         raise UnsupportedMediaType(
             f"Send the body as application/json (got {request.mimetype or 'no content type'}).")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise InputError({"body": ["is not valid JSON"]}, "Malformed JSON")
+    try:
+        body = current_app.json.loads(request.get_data(cache=True))
+    except (ValueError, RecursionError):  # RecursionError: absurdly deep nesting
+        raise InputError({"body": ["is not valid JSON"]}, "Malformed JSON") from None
     if not isinstance(body, dict):
         raise InputError({"body": ["must be a JSON object"]})
     return body

@@ -33,7 +33,14 @@ class Sig:
     words: list[str] = field(default_factory=list)
 
     def daily_mg(self, default_strengths: Sequence[float | None] = ()) -> list[float | None] | None:
-        """Daily mg for each strength position, or None when the sig does not say enough."""
+        """Daily mg for each strength position, or None when the sig does not say enough (or a
+        product of huge numbers overflows: no dose is better than an infinite one)."""
+        doses = self._daily_mg(default_strengths)
+        if doses is not None and any(d is not None and not math.isfinite(d) for d in doses):
+            return None
+        return doses
+
+    def _daily_mg(self, default_strengths: Sequence[float | None]) -> list[float | None] | None:
         strengths = list(self.strengths) or list(default_strengths)
         if self.problem or not strengths or all(s is None for s in strengths):
             return None
@@ -71,7 +78,7 @@ class SigReader:
         units = _alternatives(self.time_units)
         counted = _alternatives(w for w in self.count_words if w.isalpha())
         # "q6h", "every 3 days", "every 4 weeks": an interval in any time unit.
-        self._every = re.compile(rf"\b(?:every|q)\s*({_NUMBER})(?:\s*-\s*({_NUMBER}))?\s*({units})\b")
+        self._every = re.compile(rf"\b(?:every|q)\s*({_NUMBER})(?:\s*(?:-|to|or)\s*({_NUMBER}))?\s*({units})\b")
         self._times = re.compile(rf"\b({_NUMBER}|{counted})\s*(?:x|times)\s*(?:a|per|/)?\s*({units})\b")
         joins = _alternatives(str(w).lower() for w in vocabulary["range words"])
         self._range = re.compile(rf"(?<![\w.])({_NUMBER}|{counted})\s+(?:{joins})\s+({_NUMBER}|{counted})(?![\w.])")
@@ -79,8 +86,10 @@ class SigReader:
     def mass_factor(self, unit: str) -> float | None:
         return self.mass.get(normalize_units(unit).strip())
 
-    def read(self, text: str, known_strength: bool = False) -> Sig:
-        """`known_strength`: the product fixes its strength, so a bare number is a count."""
+    def read(self, text: str, known_strength: bool = False, ingredients: int = 1) -> Sig:
+        """`known_strength`: the product fixes its strength, so a bare number is a count.
+        `ingredients`: how many the product has; for a combination, a first "10-325" is its
+        strengths (as "10/325" is), not a range of tablets."""
         text = normalize_units(text)
         per_day, as_needed, time_of_day, text = self._frequency(text)
         text = self._range.sub(lambda m: f"{self._amount(m.group(1))}-{self._amount(m.group(2))}", text)
@@ -116,7 +125,8 @@ class SigReader:
             elif unit is not None and unit in self.volume:
                 count, volume = amount * self.volume[unit], True
                 index += 2
-            elif not strengths and not known_strength and len(numbers) > 1 and "/" in token:
+            elif not strengths and not known_strength and len(numbers) > 1 and (
+                    "/" in token or (ingredients > 1 and len(numbers) == ingredients and quantity is None)):
                 strengths, strength_unit = numbers, "mg"  # "5/325": combination strengths in mg
                 index += 1  # before the count check: "5/325 tab" is one tablet of 5/325, not 325 tablets
             elif unit is not None and unit in self.count:

@@ -21,15 +21,20 @@ every one of them:
    arrive: if the positive fact comes first in a batch, a later fact that should block the rule
    does not retract the match. Every rule therefore starts with a gate pattern on one marker fact
    that is asserted last, so no rule joins until every fact is in place.
+10. (Found here.) The C core's JSON reader kills the process on a number in exponent form
+   ("1e-05", what Python writes below 1e-4 or from 1e16): such numbers are sent positionally.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
+import math
+import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine as _core
@@ -97,10 +102,7 @@ class Engine:
             sid = str(next(self._sids))
             batch = [{**fact, "sid": sid, "id": f"{sid}.{index}"} for index, fact in enumerate(facts)]
             batch.append({"sid": sid, "id": f"{sid}.marker", _MARKER_KEY: 1})
-            try:
-                payload = json.dumps(batch, allow_nan=False)
-            except (TypeError, ValueError) as error:
-                raise EngineError(f"facts are not plain JSON: {error}") from error
+            payload = _encode(batch)
             # Status 1 ("not handled": some fact matched no rule) is expected and ignored.
             _status, state = _core.assert_facts(self._handle, payload)
             try:
@@ -125,6 +127,31 @@ class Engine:
         if failure is not None:
             raise failure from failure.cause
         return matches
+
+
+_EXPONENT = re.compile(r"\de[-+]?\d")
+
+
+def _encode(batch: list[dict[str, Any]]) -> str:
+    """JSON the C core can read: finite numbers only, none in exponent form (defect 10)."""
+    try:
+        payload = json.dumps(batch, allow_nan=False)
+    except (TypeError, ValueError) as error:
+        raise EngineError(f"facts are not plain JSON: {error}") from error
+    if _EXPONENT.search(payload) is None:  # the usual case: one C-speed pass
+        return payload
+    return "[" + ",".join(_positional(fact) for fact in batch) + "]"
+
+
+def _positional(value: Any) -> str:
+    if isinstance(value, dict):
+        return "{" + ",".join(f"{json.dumps(str(k))}:{_positional(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_positional(v) for v in value) + "]"
+    if isinstance(value, float) and math.isfinite(value):
+        text = repr(value)
+        return format(Decimal(text), "f") if "e" in text else text
+    return json.dumps(value)
 
 
 def _strip(fact: Mapping[str, Any]) -> dict[str, Any]:

@@ -17,6 +17,7 @@ SEX = ("female", "male", "other", "unknown")
 PREGNANCY = ("pregnant", "not-pregnant", "unknown")
 LACTATION = ("lactating", "not-lactating", "unknown")
 STATUS = ("active", "on-hold", "stopped", "unknown")
+ROUTES = ("systemic", "topical")
 OPIOID_USE = ("analgesic", "antitussive", "antidiarrheal", "peripheral antidiarrheal", "maintenance")
 DOSE_BANDS = ("uldn", "vldn", "ldn", "above-ldn", "standard", "above-maximum")
 PURPOSES = ("uldn", "vldn", "ldn", "standard")
@@ -60,6 +61,7 @@ _MEDICATION_FIELDS: dict[str, Any] = {
     "class": CLASSES,
     "opioid_use": OPIOID_USE,
     "status": STATUS,
+    "route": ROUTES,
     "daily_dose_mg": "number",
     "dose": "text",
     "dose_band": DOSE_BANDS,
@@ -151,6 +153,8 @@ class Medication:
     dose: str | None = None  # the normalized dose in words, e.g. "4.5 mg once a day at bedtime"
     dose_band: str | None = None
     purpose: str | None = None
+    dose_matches_purpose: bool | None = None  # None when there is no stated purpose or no band
+    route: str = "systemic"
     time_of_day: str | None = None
     as_needed: bool = False
     started: date | None = None
@@ -170,6 +174,7 @@ class Medication:
             "name": self.name,
             "product": self.product,
             "status": self.status,
+            "route": self.route,
             "purpose": self.purpose,
             "time_of_day": self.time_of_day,
             "days_since_started": (today - self.started).days if self.started else None,
@@ -189,8 +194,7 @@ class Medication:
                     "daily_dose_mg": ingredient.daily_dose_mg,
                     "dose": self.dose_in_words(ingredient),
                     "dose_band": band,
-                    "dose_matches_purpose": (band in _PURPOSE_BANDS[self.purpose])
-                    if band and self.purpose else None,
+                    "dose_matches_purpose": self.dose_matches_purpose if drug_class == "naltrexone" else None,
                 }))
         return facts
 
@@ -205,8 +209,6 @@ class Medication:
             words += " at bedtime" if self.time_of_day == "bedtime" else f" in the {self.time_of_day}"
         return words
 
-
-_PURPOSE_BANDS = {"uldn": ("uldn",), "vldn": ("vldn",), "ldn": ("ldn",), "standard": ("standard",), None: ()}
 
 
 @dataclass(frozen=True, slots=True)

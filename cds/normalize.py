@@ -169,6 +169,11 @@ class Normalizer:
             kind = "unresolved-naltrexone-dose" if is_naltrexone else "unresolved-dose"
             problems.append(Problem(kind, f"{source} {written!r}", reason))
 
+        matches_purpose = None
+        if band is not None and purpose is not None:
+            matches_purpose = band in terminology.purpose_bands[purpose]
+        topical = (product is not None and product.route == "topical") or bool(
+            terminology.topical_words.search(lowered or written.lower()))
         status = data.get("status", "active")
         stopped = data.get("end")
         if status in _STOPPED or (stopped is not None and stopped <= today):
@@ -177,6 +182,7 @@ class Normalizer:
             source=source, name=written, ingredients=tuple(ingredients),
             product=product.name if product else None, status=status,
             dose=_dose_words(ingredients, sig), dose_band=band, purpose=purpose if is_order or purpose else None,
+            dose_matches_purpose=matches_purpose, route="topical" if topical else "systemic",
             time_of_day=sig.time_of_day, as_needed=sig.as_needed, started=data.get("start"),
             stopped=stopped if status == "stopped" else None,
         )
@@ -221,7 +227,7 @@ class Normalizer:
             # it together with the text, as if written there.
             amount = f"{_plain(structured['value'])} {unit}" if structured else ""
             text = " ".join(t for t in (sig_text, amount, data.get("frequency") or "") if t)
-            return self.sigs.read(text, known_strength)
+            return self.sigs.read(text, known_strength, len(parts))
         # A structured dose: value + unit per administration, the frequency in words.
         per_day, as_needed, time_of_day = self.sigs.frequency(data.get("frequency") or "")
         unit = structured["unit"]

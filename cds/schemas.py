@@ -16,6 +16,7 @@ from .model import LACTATION, PREGNANCY, PURPOSES, SEX
 MAX_MEDICATIONS = 200
 MAX_CONDITIONS = 200
 MAX_LABS = 500
+MAX_AGE = 130
 _TEXT = validate.Length(min=1, max=500)
 _CODE = validate.Length(min=1, max=64)
 _SYSTEM = validate.Length(min=1, max=200)
@@ -35,14 +36,37 @@ class DateOrDateTime(fields.Field):
             raise self.make_error("invalid") from None
         if isinstance(parsed, date) and not isinstance(parsed, datetime):
             parsed = datetime(parsed.year, parsed.month, parsed.day)
+        offset = parsed.utcoffset()
+        if offset is not None and offset.total_seconds() % 60:  # RFC 3339 offsets are whole minutes
+            raise self.make_error("invalid")
         return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
     def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
         return value.isoformat() if value is not None else None
 
 
+class Number(fields.Float):
+    """A JSON number: "4.5" as a string is refused, as the contract says number."""
+
+    def _validated(self, value: Any) -> float:
+        if isinstance(value, (str, bool)):
+            raise self.make_error("invalid")
+        return super()._validated(value)
+
+
+class WholeNumber(fields.Integer):
+    """A JSON integer; 54.0 is one too (JSON Schema's integer), 54.5 and "54" are not."""
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid")
+        return value
+
+
 class _Quantity(Schema):
-    value = fields.Float(required=True, allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
+    value = Number(required=True, allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
     unit = fields.String(required=True, validate=validate.Length(min=1, max=40))
 
 
@@ -59,7 +83,7 @@ class _Lactation(_Status):
 
 
 class PatientSchema(Schema):
-    age = fields.Integer(strict=True, validate=validate.Range(min=0, max=130))
+    age = WholeNumber(validate=validate.Range(min=0, max=MAX_AGE))
     birthDate = fields.Date()
     sex = fields.String(validate=validate.OneOf(SEX), load_default="unknown")
     pregnancy = fields.Nested(_Pregnancy)
@@ -111,11 +135,11 @@ class ConditionSchema(Schema):
 
 class LabSchema(Schema):
     code = fields.String(required=True, validate=_CODE, metadata={"description": "LOINC code"})
-    value = fields.Float(allow_nan=False)
+    value = Number(allow_nan=False)
     result = fields.String(validate=validate.Length(min=1, max=100), metadata={"description": "Qualitative result"})
     unit = fields.String(validate=validate.Length(max=40))
     date = DateOrDateTime(required=True)
-    referenceHigh = fields.Float(allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
+    referenceHigh = Number(allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
 
     @validates_schema
     def _has_result(self, data: dict[str, Any], **_: Any) -> None:
@@ -132,6 +156,17 @@ class EvaluateRequestSchema(Schema):
     conditions = fields.List(fields.Nested(ConditionSchema), load_default=list,
                              validate=validate.Length(max=MAX_CONDITIONS))
     labs = fields.List(fields.Nested(LabSchema), load_default=list, validate=validate.Length(max=MAX_LABS))
+
+    @validates_schema
+    def _birth_date_possible(self, data: dict[str, Any], **_: Any) -> None:
+        born = data.get("patient", {}).get("birthDate")
+        if born is None:
+            return
+        today = (data.get("evaluationTime") or datetime.now(timezone.utc)).date()
+        if born > today:
+            raise ValidationError({"patient": {"birthDate": ["is after the evaluation time"]}})
+        if today.year - born.year > MAX_AGE + 1:
+            raise ValidationError({"patient": {"birthDate": [f"gives an age over {MAX_AGE} years"]}})
 
 
 EVALUATE_REQUEST = EvaluateRequestSchema()

@@ -64,6 +64,7 @@ class ProductDef:
     parts: tuple[ProductPart, ...]
     opioid_use: str | None = None
     dose_band: str | None = None
+    route: str | None = None  # "topical" for ointments and eye drops: no systemic effect to speak of
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +115,8 @@ class Terminology:
     dose_bands: list[tuple[float, str]]
     dosing: Mapping[str, Any]
     purpose_words: Mapping[str, str]
+    purpose_bands: Mapping[str, frozenset[str]]
+    topical_words: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
     _names: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
     _name_index: dict[str, tuple[IngredientDef | None, ProductDef | None]] = field(repr=False, default_factory=dict)
     _codes: dict[str, CodedDrug] = field(repr=False, default_factory=dict)
@@ -156,7 +159,7 @@ class Terminology:
                 part = part if isinstance(part, dict) else {"ingredient": part}
                 parts.append(ProductPart(ingredients[part["ingredient"]], part.get("strength_mg"),
                                          part.get("inactive")))
-            product = ProductDef(key, tuple(parts), spec.get("opioid use"), spec.get("dose band"))
+            product = ProductDef(key, tuple(parts), spec.get("opioid use"), spec.get("dose band"), spec.get("route"))
             products[key] = product
             for name in spec.get("names") or ():
                 _add_name(names, str(name), (None, product), "products.yaml")
@@ -219,7 +222,12 @@ class Terminology:
         band_file = read("dose-bands.yaml")
         dose_bands = sorted((float(b["from"]), b["band"]) for b in band_file["naltrexone"])
         purposes = {word.lower(): purpose for purpose, words in band_file["purpose words"].items() for word in words}
-        terminology = cls(ingredients, products, concepts, analytes, dose_bands, read("dosing.yaml"), purposes)
+        purpose_bands = {purpose: frozenset(bands) for purpose, bands in band_file["purpose bands"].items()}
+        terminology = cls(ingredients, products, concepts, analytes, dose_bands, read("dosing.yaml"), purposes,
+                          purpose_bands)
+        topical = [w.lower() for w in terminology.dosing["topical words"]]
+        # A percentage strength ("0.1%") marks a cream or drops wherever it stands.
+        terminology.topical_words = re.compile("%|" + _alternation(dict.fromkeys(w for w in topical if w != "%")).pattern)
         terminology._name_index = names
         terminology._names = _alternation(names)
         terminology._codes = codes

@@ -38,7 +38,7 @@ Feature: What the service could not understand is said, not assumed
       | medication                   |
       | kratom 2 g three times daily |
       | Zyflamend 1 capsule daily    |
-      | methotrexate 15 mg weekly    |
+      | ashwagandha 300 mg daily     |
 
   @data-quality
   Scenario: An unrecognised medicine is reported even without a new order
@@ -202,12 +202,7 @@ Feature: What the service could not understand is said, not assumed
       | Embeda 30 mg/1.2 mg 1 capsule twice daily   |
       | buprenorphine/naloxone 8 mg/2 mg film daily |
 
-  # SERVICE DEFECT (reported, left out of the run): two everyday ways of writing a sig are not
-  # read: a combination strength joined by a hyphen with no unit ("Norco 10-325 1 tab": "'1' is
-  # not a dose unit"; "10-325 mg" and "10/325" are read), and an interval range in words
-  # ("every 4 to 6 hours": "no frequency is given"; "q4-6h" is read). The opioid is still
-  # checked, but its daily dose is reported as unclear.
-  @data-quality @skip
+  @data-quality
   Scenario Outline: Everyday sigs for opioid combinations are read (<medication>)
     Given the medication list is:
       | medication   | status |

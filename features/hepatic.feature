@@ -165,12 +165,7 @@ Feature: Liver disease and liver tests before naltrexone
     When naltrexone is ordered as "LDN 1.5 mg at bedtime"
     Then alert LDN-HEP-001 is raised with severity warning
 
-  # SERVICE DEFECT (reported, left out of the run): when a code matches no concept, the service
-  # falls back to the condition's text, and the word "hepatitis" means acute hepatitis. Chronic
-  # hepatitis C (B18.2) with its usual name gets a critical "contraindicated" alert for
-  # standard-dose naltrexone, while the same code without a name gets none. Labelling
-  # contraindicates acute hepatitis, not chronic hepatitis without liver failure.
-  @hepatic @skip
+  @hepatic
   Scenario: Chronic hepatitis C without liver failure is not acute hepatitis
     Given the problem list is:
       | ICD-10 | condition                 | status |

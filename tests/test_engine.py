@@ -232,3 +232,19 @@ def test_20000_randomized_patients_through_the_real_rules_lose_no_alert(evaluato
         rng.shuffle(request["conditions"])
         got = {alert.rule.id for alert in evaluator.evaluate(request).alerts}
         assert got == expected, (index, chosen, got ^ expected)
+
+
+@pytest.mark.parametrize("value", [1e-05, 1.5e-07, 1e16, 1e300, 5e-324])
+def test_numbers_json_writes_in_exponent_form_do_not_crash_the_process(value: float) -> None:
+    # Defect 10 (found here): the C core's JSON reader aborts on "1e-05". Out of process, as a
+    # crash would take pytest down with it.
+    script = (
+        "from cds.engine import Engine\n"
+        "engine = Engine({'small': {'all': [{'m': {'$and': [{'fact': 'dose'}, {'$lt': {'mg': 0.0001}}]}}]}})\n"
+        f"matches = engine.evaluate([{{'fact': 'dose', 'mg': {value!r}, 'name': 'text with 1e-05 in it'}}])\n"
+        "print(sorted(m.rule for m in matches), matches[0].facts['m']['name'] if matches else '')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr[-500:]
+    expected = "['small'] text with 1e-05 in it" if value < 0.0001 else "[]"
+    assert done.stdout.strip() == expected
