@@ -28,8 +28,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(InputError)
     def _input(error: InputError) -> Response:
         fields = ", ".join(sorted(error.errors))
-        return problem(400 if error.title != "Unprocessable request" else 422, error.title,
-                       f"Invalid fields: {fields}", errors=error.errors)
+        return problem(400, error.title, f"Invalid fields: {fields}", errors=error.errors)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException) -> Response:
