@@ -7,6 +7,7 @@ data-quality alert), never a silent drop and never a guess.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -29,9 +30,10 @@ _DISPLAY_STRENGTH = re.compile(rf"[^/\[\d]*?({_NUMBER})\s*([a-zµμ]+(?:/[a-zµ�
 class Normalizer:
     """Builds `PatientRecord`s with one terminology; build once at start-up."""
 
-    def __init__(self, terminology: Terminology) -> None:
+    def __init__(self, terminology: Terminology, cache_size: int = 16_384) -> None:
         self.terminology = terminology
         self.sigs = SigReader(terminology.dosing)
+        self._read_cached = functools.lru_cache(maxsize=cache_size)(self._read)
 
     def record(self, request: Mapping[str, Any], now: datetime | None = None) -> PatientRecord:
         evaluation_time = request.get("evaluationTime") or now or datetime.now(timezone.utc)
@@ -92,6 +94,24 @@ class Normalizer:
     # ---- medications -----------------------------------------------------------------------
     def medication(self, data: Mapping[str, Any], source: str, today: date, problems: list[Problem],
                    is_order: bool = False) -> Medication | None:
+        """One medication line, read once per distinct wording (drug lines repeat across patients);
+        its status and dates, which differ per patient, are applied on every call."""
+        reading, found = self._read_cached(_reading_key(data, is_order))
+        problems += [Problem(kind, f"{source} {reading.name!r}", reason) for kind, reason in found]
+        if not reading.ingredients:
+            return None
+        status = data.get("status", "active")
+        stopped = data.get("end")
+        if status in _STOPPED or (stopped is not None and stopped <= today):
+            status = "stopped"
+        return replace(reading, source=source, status=status, started=data.get("start"),
+                       stopped=stopped if status == "stopped" else None)
+
+    def _read(self, key: tuple[tuple[str, Any], ...]) -> tuple[Medication, tuple[tuple[str, str], ...]]:
+        """What a medication line means, whoever takes it: (medication, problems as (kind, reason))."""
+        data = {name: dict(value) if name in ("dose", "concentration") else value for name, value in key}
+        is_order = data.pop("is_order")
+        problems: list[tuple[str, str]] = []
         terminology = self.terminology
         text = (data.get("text") or "").strip()
         written = text or data.get("code", "")
@@ -123,9 +143,9 @@ class Normalizer:
         if text:
             sig_text = _without(lowered, [(hit.start, hit.end) for hit in hits])
         if not parts and not extra:
-            problems.append(Problem("unrecognised-medication", f"{source} {written!r}",
-                                    "not a medication LDN CDS knows; check the name or give an RxNorm code"))
-            return None
+            problems.append(("unrecognised-medication",
+                             "not a medication LDN CDS knows; check the name or give an RxNorm code"))
+            return Medication(source="", name=written, ingredients=()), tuple(problems)
 
         sig = self._sig(data, sig_text, parts)
         if parts and len(sig.strengths) > len(parts) and not sig.problem:
@@ -167,25 +187,21 @@ class Normalizer:
         if daily is None and not emergency_only and (has_dose or (is_naltrexone and band is None)):
             reason = sig.problem or ("no dose is given" if not has_dose else "the dose cannot be worked out")
             kind = "unresolved-naltrexone-dose" if is_naltrexone else "unresolved-dose"
-            problems.append(Problem(kind, f"{source} {written!r}", reason))
+            problems.append((kind, reason))
 
         matches_purpose = None
         if band is not None and purpose is not None:
             matches_purpose = band in terminology.purpose_bands[purpose]
         topical = (product is not None and product.route == "topical") or bool(
             terminology.topical_words.search(lowered or written.lower()))
-        status = data.get("status", "active")
-        stopped = data.get("end")
-        if status in _STOPPED or (stopped is not None and stopped <= today):
-            status = "stopped"
-        return Medication(
-            source=source, name=written, ingredients=tuple(ingredients),
-            product=product.name if product else None, status=status,
+        medication = Medication(
+            source="", name=written, ingredients=tuple(ingredients),
+            product=product.name if product else None,
             dose=_dose_words(ingredients, sig), dose_band=band, purpose=purpose if is_order or purpose else None,
             dose_matches_purpose=matches_purpose, route="topical" if topical else "systemic",
-            time_of_day=sig.time_of_day, as_needed=sig.as_needed, started=data.get("start"),
-            stopped=stopped if status == "stopped" else None,
+            time_of_day=sig.time_of_day, as_needed=sig.as_needed,
         )
+        return medication, tuple(problems)
 
     def _display_drug(self, display: str) -> tuple[ProductDef | None, list[ProductPart], str]:
         """An RxNorm product known by its name only ("acetaminophen 325 MG / oxycodone hydrochloride
@@ -311,6 +327,16 @@ class Normalizer:
         record.labs = list(latest.values())
         record.missing_labs = [(a.key, a.label) for a in self.terminology.analytes.values()
                                if not a.qualitative and a.key not in latest]
+
+
+_READING_FIELDS = ("text", "code", "system", "dose", "concentration", "frequency", "purpose")
+
+
+def _reading_key(data: Mapping[str, Any], is_order: bool) -> tuple[tuple[str, Any], ...]:
+    """The parts of a medication entry that decide what it means (not its status or dates)."""
+    key = [(name, tuple(sorted(value.items())) if isinstance(value, Mapping) else value)
+           for name in _READING_FIELDS if (value := data.get(name)) is not None]
+    return (*key, ("is_order", is_order))
 
 
 def _status(data: Mapping[str, Any], yes: str, no: str) -> tuple[str, str]:

@@ -37,6 +37,13 @@ def fired(matches: list[Match]) -> set[str]:
     return {match.rule for match in matches}
 
 
+def run_out_of_process(script: str) -> str:
+    """Run `script` in a fresh interpreter: a segfault there fails this test, not the whole run."""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-500:]
+    return done.stdout.strip()
+
+
 def test_patient_with_no_alerts_does_not_crash_the_process() -> None:
     # Defect 1: delete_state segfaulted for sessions with no completed action. A crash would
     # kill the child with SIGSEGV (return code -11), so run it out of process.
@@ -48,9 +55,7 @@ def test_patient_with_no_alerts_does_not_crash_the_process() -> None:
         "    assert engine.evaluate([]) == []\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert run_out_of_process(script) == "ok"
 
 
 def test_a_real_patient_with_no_alerts_does_not_crash_the_process() -> None:
@@ -63,9 +68,7 @@ def test_a_real_patient_with_no_alerts_does_not_crash_the_process() -> None:
         "    assert result.alerts == [], result.alerts\n"
         "print('ok')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == "ok"
+    assert run_out_of_process(script) == "ok"
 
 
 def test_5000_evaluations_in_a_row_do_not_exhaust_sessions(engine: Engine) -> None:
@@ -244,7 +247,5 @@ def test_numbers_json_writes_in_exponent_form_do_not_crash_the_process(value: fl
         f"matches = engine.evaluate([{{'fact': 'dose', 'mg': {value!r}, 'name': 'text with 1e-05 in it'}}])\n"
         "print(sorted(m.rule for m in matches), matches[0].facts['m']['name'] if matches else '')\n"
     )
-    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr[-500:]
     expected = "['small'] text with 1e-05 in it" if value < 0.0001 else "[]"
-    assert done.stdout.strip() == expected
+    assert run_out_of_process(script) == expected
