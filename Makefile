@@ -25,7 +25,7 @@ install-dev: $(VENV)/.installed-dev
 
 run: install
 	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --worker-class sync \
-		--access-logfile - 'cds:create_app()'
+		'cds:create_app()'
 
 test: install-dev
 	$(BIN)/python -m pytest

@@ -45,7 +45,7 @@ CONCEPTS = (
     "opioid-use-disorder",
     "long-term-opioid-use",
 )
-ANALYTES = ("alt", "ast", "bilirubin", "creatinine", "egfr", "hcg", "pregnancy-status")
+ANALYTES = ("alt", "ast", "bilirubin", "creatinine", "egfr", "hcg", "pregnancy-status", "urine-opioid-screen")
 PROBLEMS = (
     "unrecognised-medication",
     "unresolved-dose",
@@ -96,6 +96,7 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
         "recorded": "yes/no",
         "value": "number",
         "result": "text",
+        "interpretation": ("positive", "negative"),
         "unit": "text",
         "date": "text",
         "days_ago": "number",
@@ -232,6 +233,7 @@ class Lab:
     unit: str | None = None
     taken: datetime | None = None
     upper_limit: float | None = None
+    interpretation: str | None = None  # "positive" or "negative", for qualitative results
 
     def fact(self, now: datetime) -> dict[str, Any]:
         times_uln = None
@@ -243,6 +245,7 @@ class Lab:
             "recorded": True,
             "value": self.value,
             "result": self.result,
+            "interpretation": self.interpretation,
             "unit": self.unit,
             "date": self.taken.date().isoformat() if self.taken else None,
             "days_ago": (now - self.taken).days if self.taken else None,

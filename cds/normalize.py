@@ -21,8 +21,6 @@ from .terminology import NameHit, ProductDef, ProductPart, Terminology
 
 _STOPPED = {"stopped", "completed", "cancelled", "entered-in-error"}
 _RESOLVED = {"resolved", "inactive", "remission", "refuted", "entered-in-error"}
-_POSITIVE = {"positive", "pos", "detected", "reactive", "pregnant", "yes", "true"}
-_NEGATIVE = {"negative", "neg", "not detected", "non-reactive", "nonreactive", "not pregnant", "no", "false"}
 # The strength after an ingredient's name in an RxNorm name: salt words, then "5 MG", "0.075 MG/HR".
 _DISPLAY_STRENGTH = re.compile(rf"[^/\[\d]*?({_NUMBER})\s*([a-zµμ]+(?:/[a-zµμ]+)?)")
 
@@ -83,11 +81,10 @@ class Normalizer:
             if lab.analyte not in ("hcg", "pregnancy-status") or lab.result is None:
                 continue
             when = f"{lab.name} {lab.result} on {lab.taken.date().isoformat()}" if lab.taken else lab.name
-            result = lab.result.strip().lower()
-            if result in _POSITIVE:
+            if lab.interpretation == "positive":
                 return "pregnant", when
             age_days = (record.evaluation_time - lab.taken).days if lab.taken else None
-            if result in _NEGATIVE and age_days is not None and age_days <= (valid_days[lab.analyte] or 0):
+            if lab.interpretation == "negative" and age_days is not None and age_days <= (valid_days[lab.analyte] or 0):
                 return "not-pregnant", when
         return "unknown", "not documented"
 
@@ -298,8 +295,9 @@ class Normalizer:
             value = data.get("value")
             result = data.get("result")
             if analyte.qualitative:
-                lab = Lab(analyte.key, analyte.label, None, result or (str(value) if value is not None else None),
-                          None, taken)
+                written = result or (format_number(value) if value is not None else None)
+                lab = Lab(analyte.key, analyte.label, None, written, None, taken,
+                          interpretation=self.terminology.result_meaning(written))
             else:
                 if value is None:
                     record.problems.append(Problem("unrecognised-lab-unit", f"labs[{index}] {analyte.label}",

@@ -174,6 +174,7 @@ def load_rulebook(directory: Path = RULES_DIR) -> Rulebook:
             rules.append(rule)
     if problems:
         raise RuleFileError(problems)
+    rules.sort(key=lambda rule: (CATEGORIES.index(rule.category), rule.id))  # the catalogue's reading order
     return Rulebook(tuple(rules), sources)
 
 

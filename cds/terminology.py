@@ -116,6 +116,7 @@ class Terminology:
     dosing: Mapping[str, Any]
     purpose_words: Mapping[str, str]
     purpose_bands: Mapping[str, frozenset[str]]
+    result_words: Mapping[str, str]  # "Detected" → "positive"
     topical_words: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
     _names: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
     _name_index: dict[str, tuple[IngredientDef | None, ProductDef | None]] = field(repr=False, default_factory=dict)
@@ -218,13 +219,21 @@ class Terminology:
             analytes[key] = analyte
             for code in spec["loinc"]:
                 loinc[str(code)] = analyte
+            if spec.get("valueset"):
+                wanted = spec.get("valueset displays containing", "")
+                document = json.loads((directory / "valuesets" / f"{spec['valueset']}.json").read_text(encoding="utf-8"))
+                for entry in document["expansion"]["contains"]:
+                    if wanted in entry["display"]:
+                        loinc.setdefault(entry["code"], analyte)
+        result_words = {word.lower(): meaning for meaning, words in read("labs.yaml")["result words"].items()
+                        for word in words}
 
         band_file = read("dose-bands.yaml")
         dose_bands = sorted((float(b["from"]), b["band"]) for b in band_file["naltrexone"])
         purposes = {word.lower(): purpose for purpose, words in band_file["purpose words"].items() for word in words}
         purpose_bands = {purpose: frozenset(bands) for purpose, bands in band_file["purpose bands"].items()}
         terminology = cls(ingredients, products, concepts, analytes, dose_bands, read("dosing.yaml"), purposes,
-                          purpose_bands)
+                          purpose_bands, result_words)
         topical = [w.lower() for w in terminology.dosing["topical words"]]
         # A percentage strength ("0.1%") marks a cream or drops wherever it stands.
         terminology.topical_words = re.compile("%|" + _alternation(dict.fromkeys(w for w in topical if w != "%")).pattern)
@@ -287,6 +296,10 @@ class Terminology:
     # ---- labs and doses ------------------------------------------------------------------
     def analyte_for_loinc(self, code: str) -> AnalyteDef | None:
         return self._loinc.get(code.strip())
+
+    def result_meaning(self, result: str | None) -> str | None:
+        """'positive' or 'negative' for a qualitative result written either way, else None."""
+        return self.result_words.get(result.strip().lower()) if result else None
 
     def naltrexone_band(self, daily_mg: float) -> str:
         band = self.dose_bands[0][1]

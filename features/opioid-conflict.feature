@@ -305,3 +305,22 @@ Feature: Naltrexone and opioids do not mix, except ultra-low dose by design
     When naltrexone is ordered as "ULDN 1 mcg twice daily"
     Then alert LDN-OPI-004 is raised with severity info
     And alert LDN-OPI-006 is not raised
+
+  # A positive urine opioid screen is a labelled contraindication (label: naltrexone): it shows
+  # opioid use whatever the medication list says. ULDN with opioids is intended, so it is exempt.
+  @opioid-conflict
+  Scenario Outline: A urine opioid screen before naltrexone (<screen> on <taken>)
+    Given the lab results are:
+      | test                         | LOINC   | result   | taken   |
+      | Opiates [Presence] in Urine  | 19295-5 | <screen> | <taken> |
+    When naltrexone is ordered as "<order>"
+    Then alert LDN-OPI-008 is <outcome>
+
+    Examples:
+      | screen       | taken      | order                  | outcome                        |
+      | Positive     | 2026-11-20 | LDN 1.5 mg at bedtime  | raised with severity critical  |
+      | Detected     | 2026-11-10 | ReVia 50 mg once daily | raised with severity critical  |
+      | Positive     | 2026-10-01 | LDN 1.5 mg at bedtime  | not raised                     |
+      | Negative     | 2026-11-20 | LDN 1.5 mg at bedtime  | not raised                     |
+      | Not detected | 2026-11-20 | LDN 1.5 mg at bedtime  | not raised                     |
+      | Positive     | 2026-11-20 | ULDN 1 mcg twice daily | not raised                     |
