@@ -44,6 +44,10 @@ def check(patient: TextIO, as_json: bool, as_of: str | None, fail_on: str | None
         body = json.load(patient)
     except json.JSONDecodeError as error:
         _invalid({"body": [f"is not valid JSON: {error}"]})
+    except UnicodeDecodeError:
+        _invalid({"body": ["is not UTF-8 text"]})
+    except RecursionError:  # absurdly deep nesting, as the API answers it
+        _invalid({"body": ["is not valid JSON: it is nested too deeply"]})
     if not isinstance(body, dict):
         _invalid({"body": ["must be a JSON object"]})
     if as_of:

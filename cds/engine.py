@@ -23,6 +23,8 @@ every one of them:
    that is asserted last, so no rule joins until every fact is in place.
 10. (Found here.) The C core's JSON reader kills the process on a number in exponent form
    ("1e-05", what Python writes below 1e-4 or from 1e16): such numbers are sent positionally.
+11. (Found here.) A fact with about 255 or more fields makes the core fail or segfault: facts
+   are limited to `MAX_FACT_FIELDS`, and a failing assert is raised as `EngineError`.
 """
 
 from __future__ import annotations
@@ -47,6 +49,7 @@ _GATE_ALIAS = "all_facts_asserted"
 _GATE = {_GATE_ALIAS: {"$ex": {_MARKER_KEY: 1}}}
 _SENTINEL_PRIORITY = 0
 RULE_PRIORITY = 1
+MAX_FACT_FIELDS = 128
 
 Fact = Mapping[str, Any]
 
@@ -101,10 +104,15 @@ class Engine:
         with self._lock:
             sid = str(next(self._sids))
             batch = [{**fact, "sid": sid, "id": f"{sid}.{index}"} for index, fact in enumerate(facts)]
+            if any(len(fact) > MAX_FACT_FIELDS for fact in batch):
+                raise EngineError(f"a fact has more than {MAX_FACT_FIELDS} fields (defect 11)")
             batch.append({"sid": sid, "id": f"{sid}.marker", _MARKER_KEY: 1})
             payload = _encode(batch)
-            # Status 1 ("not handled": some fact matched no rule) is expected and ignored.
-            _status, state = _core.assert_facts(self._handle, payload)
+            try:
+                # Status 1 ("not handled": some fact matched no rule) is expected and ignored.
+                _status, state = _core.assert_facts(self._handle, payload)
+            except Exception as error:  # nothing completed: deleting this session could crash
+                raise EngineError(f"durable-rules refused the facts: {error}") from error
             try:
                 started = _core.start_action_for_state(self._handle, state)
                 message = started[1] if started else None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 # Fact field kinds: "number", "text" (free, shown to people), "yes/no", or a tuple of the
@@ -19,7 +20,8 @@ LACTATION = ("lactating", "not-lactating", "unknown")
 STATUS = ("active", "on-hold", "stopped", "unknown")
 ROUTES = ("systemic", "topical")
 OPIOID_USE = ("analgesic", "antitussive", "antidiarrheal", "peripheral antidiarrheal", "maintenance")
-DOSE_BANDS = ("uldn", "vldn", "ldn", "above-ldn", "standard", "above-maximum")
+# "unknown": naltrexone whose daily dose could not be worked out, so it is not known to be ULDN.
+DOSE_BANDS = ("uldn", "vldn", "ldn", "above-ldn", "standard", "above-maximum", "unknown")
 PURPOSES = ("uldn", "vldn", "ldn", "standard")
 CLASSES = (
     "naltrexone",
@@ -51,7 +53,7 @@ PROBLEMS = (
     "unresolved-dose",
     "unresolved-naltrexone-dose",
     "unrecognised-lab-unit",
-    "unresolved-date",
+    "conflicting-record",
 )
 
 _MEDICATION_FIELDS: dict[str, Any] = {
@@ -202,7 +204,7 @@ class Medication:
     def dose_in_words(self, ingredient: Ingredient) -> str | None:
         """'4.5 mg a day at bedtime', 'up to 20 mg a day as needed'; None when not known."""
         if ingredient.daily_dose_mg is None:
-            return None
+            return "dose not worked out"
         words = f"{format_number(ingredient.daily_dose_mg)} mg a day"
         if self.as_needed:
             words = f"up to {words} as needed"
@@ -306,4 +308,6 @@ def format_number(value: float | int | None) -> str:
         return "not recorded"
     if isinstance(value, bool):
         return "yes" if value else "no"
-    return f"{value:.6g}"
+    if abs(value) >= 1000:
+        return f"{value:.0f}"
+    return format(Decimal(f"{value:.4g}"), "f")  # 4 significant digits, never "1e-05"

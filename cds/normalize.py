@@ -8,6 +8,7 @@ data-quality alert), never a silent drop and never a guess.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Mapping
 from dataclasses import replace
@@ -19,8 +20,9 @@ from .dosing import _NUMBER, Sig, SigReader
 from .model import Condition, Ingredient, Lab, Medication, Patient, PatientRecord, Problem, format_number
 from .terminology import NameHit, ProductDef, ProductPart, Terminology
 
-_STOPPED = {"stopped", "completed", "cancelled", "entered-in-error"}
-_RESOLVED = {"resolved", "inactive", "remission", "refuted", "entered-in-error"}
+# The statuses schemas.py lets an input hold that mean "no longer taken" / "no longer present".
+_STOPPED = {"stopped", "completed"}
+_RESOLVED = {"resolved", "inactive", "remission"}
 # The strength after an ingredient's name in an RxNorm name: salt words, then "5 MG", "0.075 MG/HR".
 _DISPLAY_STRENGTH = re.compile(rf"[^/\[\d]*?({_NUMBER})\s*([a-zµμ]+(?:/[a-zµμ]+)?)")
 
@@ -32,6 +34,8 @@ class Normalizer:
         self.terminology = terminology
         self.sigs = SigReader(terminology.dosing)
         self._read_cached = functools.lru_cache(maxsize=cache_size)(self._read)
+        # How long a negative pregnancy test counts, per analyte (labs.yaml `valid for days`).
+        self._valid_days = {a.key: a.valid_for_days or 0 for a in terminology.analytes.values()}
 
     def record(self, request: Mapping[str, Any], now: datetime | None = None) -> PatientRecord:
         evaluation_time = request.get("evaluationTime") or now or datetime.now(timezone.utc)
@@ -63,30 +67,38 @@ class Normalizer:
             age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
         pregnancy, pregnancy_evidence = self._pregnancy(data.get("pregnancy") or {}, record)
         lactation, lactation_evidence = _status(data.get("lactation") or {}, "lactating", "not-lactating")
-        if lactation == "unknown":
-            found = next((c for c in record.conditions if c.concept == "lactation" and c.status == "active"), None)
-            if found:
-                lactation, lactation_evidence = "lactating", f"condition {found.code or found.name}"
+        found = _active_condition(record, "lactation")
+        if found and lactation != "lactating":
+            lactation, lactation_evidence = _unless_conflicting(record, "lactation", lactation, lactation_evidence,
+                                                                "lactating", f"condition {found.code or found.name}")
         return Patient(age, data.get("sex", "unknown"), pregnancy, pregnancy_evidence, lactation, lactation_evidence)
 
     def _pregnancy(self, data: Mapping[str, Any], record: PatientRecord) -> tuple[str, str]:
         status, evidence = _status(data, "pregnant", "not-pregnant")
-        if status != "unknown":
+        if status == "pregnant":
             return status, evidence
-        found = next((c for c in record.conditions if c.concept == "pregnancy" and c.status == "active"), None)
+        found = _active_condition(record, "pregnancy")
         if found:
-            return "pregnant", f"condition {found.code or found.name}"
-        valid_days = {a.key: a.valid_for_days for a in self.terminology.analytes.values()}
+            return _unless_conflicting(record, "pregnancy", status, evidence, "pregnant",
+                                       f"condition {found.code or found.name}")
         for lab in sorted(record.labs, key=lambda lab: lab.taken or datetime.min, reverse=True):
             if lab.analyte not in ("hcg", "pregnancy-status") or lab.result is None:
                 continue
             when = f"{lab.name} {lab.result} on {lab.taken.date().isoformat()}" if lab.taken else lab.name
-            if lab.interpretation == "positive":
-                return "pregnant", when
             age_days = (record.evaluation_time - lab.taken).days if lab.taken else None
-            if lab.interpretation == "negative" and age_days is not None and age_days <= (valid_days[lab.analyte] or 0):
-                return "not-pregnant", when
-        return "unknown", "not documented"
+            current = age_days is not None and age_days <= self._valid_days[lab.analyte]
+            if lab.interpretation == "positive":
+                if status == "unknown":
+                    return "pregnant", when
+                if current:
+                    return _unless_conflicting(record, "pregnancy", status, evidence, "pregnant", when)
+                break  # an older positive test does not outweigh a status recorded since
+            if lab.interpretation == "negative":
+                if status != "unknown":
+                    break  # the latest test agrees with the recorded status
+                if current:
+                    return "not-pregnant", when
+        return status, evidence
 
     # ---- medications -----------------------------------------------------------------------
     def medication(self, data: Mapping[str, Any], source: str, today: date, problems: list[Problem],
@@ -98,11 +110,19 @@ class Normalizer:
         if not reading.ingredients:
             return None
         status = data.get("status", "active")
-        stopped = data.get("end")
-        if status in _STOPPED or (stopped is not None and stopped <= today):
+        end = data.get("end")
+        if end is not None and end > today:
+            # Still being taken until its end date, whatever the status says.
+            if status in _STOPPED:
+                problems.append(Problem("conflicting-record", f"{source} {reading.name!r}",
+                                        f"the status is {status!r} but the end date, {end.isoformat()}, is after "
+                                        f"the evaluation date; it is taken as still active"))
+                status = "active"
+            end = None
+        elif status in _STOPPED or end is not None:
             status = "stopped"
         return replace(reading, source=source, status=status, started=data.get("start"),
-                       stopped=stopped if status == "stopped" else None)
+                       stopped=end if status == "stopped" else None)
 
     def _read(self, key: tuple[tuple[str, Any], ...]) -> tuple[Medication, tuple[tuple[str, str], ...]]:
         """What a medication line means, whoever takes it: (medication, problems as (kind, reason))."""
@@ -118,6 +138,7 @@ class Normalizer:
         lowered = text.lower()
         sig_text = lowered
         display_sig = ""
+        coded = None
         if data.get("code"):
             coded = terminology.drug_for_code(data.get("system"), data["code"])
             if coded is not None:
@@ -131,8 +152,20 @@ class Normalizer:
                     product, parts, display_sig = self._display_drug(coded.display)
                     sig_text = sig_text or display_sig
         hits = terminology.find_names(lowered)
+        text_product, text_parts = _parts(hits)
+        conflict = False
+        if coded is not None and text_parts:
+            # The text names a drug the code does not have (or has only inactive): the record
+            # disagrees on what the drug is, so both are checked and neither's dose is trusted.
+            coded_as = {(part.ingredient.name, not part.inactive_reason) for part in parts}
+            more = [part for part in text_parts if (part.ingredient.name, not part.inactive_reason) not in coded_as]
+            if more:
+                conflict = True
+                problems.append(("conflicting-record", f"code {data['code']} is {_names(parts) or repr(coded.display)}"
+                                                       f" but the text names {_names(text_parts)}; both are checked"))
+                parts = parts + more
         if not parts:
-            product, parts = _parts(hits)
+            product, parts = text_product, text_parts
         purpose = data.get("purpose")
         if purpose is None:  # the prescriber's own word ("ULDN 1 mg bid"), with or without a code
             purpose = next((terminology.purpose_words[lowered[h.start:h.end]] for h in hits
@@ -144,7 +177,10 @@ class Normalizer:
                              "not a medication LDN CDS knows; check the name or give an RxNorm code"))
             return Medication(source="", name=written, ingredients=()), tuple(problems)
 
-        sig = self._sig(data, sig_text, parts)
+        sig = self._sig(data, sig_text, parts, written=bool(text))
+        if conflict and not sig.problem and (sig.strengths or sig.quantity is not None or data.get("dose")):
+            sig = replace(sig, problem="the code and the text name different drugs, so the dose is not "
+                                       "given to either")
         if parts and len(sig.strengths) > len(parts) and not sig.problem:
             # "naltrexone 1/2 tab": two strengths for one ingredient is not a dose to pick from.
             sig = replace(sig, problem=f"{len(sig.strengths)} strengths are given for "
@@ -162,15 +198,15 @@ class Normalizer:
                                           round(dose, 6) if dose is not None else None, part.inactive_reason))
         given = {c for part in parts if not part.inactive_reason for c in part.ingredient.classes}
         extra = tuple(c for c in extra if c not in given)  # a value set's class, unless an ingredient gives it
-        if extra:
-            ingredients.append(Ingredient(written.lower(), extra))
+        if extra:  # named by the code's own name when the text names something else
+            ingredients.append(Ingredient((coded.display if conflict and coded else written).lower(), extra))
         naltrexone_mg = next((i.daily_dose_mg for i in ingredients
                               if "naltrexone" in i.classes and not i.inactive_reason), None)
         is_naltrexone = any("naltrexone" in p.ingredient.classes and not p.inactive_reason for p in parts)
         band = None
         if is_naltrexone:
             band = product.dose_band if product and product.dose_band else (
-                terminology.naltrexone_band(naltrexone_mg) if naltrexone_mg is not None else None)
+                terminology.naltrexone_band(naltrexone_mg) if naltrexone_mg is not None else "unknown")
 
         has_dose = bool(sig.strengths or sig.quantity is not None or data.get("dose") or sig.problem)
         if display_sig and not text:  # the strength is the product's own: no dose was written
@@ -181,13 +217,13 @@ class Normalizer:
         active = [p for p in parts if not p.inactive_reason]
         emergency_only = bool(active) and all(
             p.ingredient.classes and set(p.ingredient.classes) <= no_daily_dose for p in active)
-        if daily is None and not emergency_only and (has_dose or (is_naltrexone and band is None)):
+        if daily is None and not emergency_only and (has_dose or band == "unknown"):
             reason = sig.problem or ("no dose is given" if not has_dose else "the dose cannot be worked out")
             kind = "unresolved-naltrexone-dose" if is_naltrexone else "unresolved-dose"
             problems.append((kind, reason))
 
         matches_purpose = None
-        if band is not None and purpose is not None:
+        if band not in (None, "unknown") and purpose is not None:  # an unknown dose matches nothing, or fails nothing
             matches_purpose = band in terminology.purpose_bands[purpose]
         topical = (product is not None and product.route == "topical") or bool(
             terminology.topical_words.search(lowered or written.lower()))
@@ -231,7 +267,31 @@ class Normalizer:
             words.append(f"{_plain(value)} {unit}")
         return product, parts, " / ".join(words)
 
-    def _sig(self, data: Mapping[str, Any], sig_text: str, parts: list[ProductPart]) -> Sig:
+    def _sig(self, data: Mapping[str, Any], sig_text: str, parts: list[ProductPart], written: bool = False) -> Sig:
+        """The dose from the sig words and the structured `dose`, `concentration` and `frequency`.
+        `written`: `sig_text` is what a person wrote (not a product's name), so an amount or a
+        frequency in it that the structured fields contradict is reported, and neither is used."""
+        sig = self._sig_as_given(data, sig_text, parts, written)
+        if sig.problem or not written:
+            return sig
+        text_sig = self.sigs.read(sig_text, any(part.strength_mg for part in parts), len(parts))
+        frequency = data.get("frequency")
+        field_per_day = self.sigs.frequency(frequency)[0] if frequency else None
+        if text_sig.per_day is not None and field_per_day is not None and not _same(text_sig.per_day, field_per_day):
+            return replace(sig, problem=f"the text gives {format_number(text_sig.per_day)} a day and the "
+                                        f"frequency {frequency!r} {format_number(field_per_day)} a day")
+        structured = data.get("dose")
+        unit = structured["unit"].strip().lower() if structured else ""
+        if structured and (self.sigs.mass_factor(unit) is not None
+                           or (unit in self.sigs.volume and data.get("concentration"))):
+            # Only a structured amount read apart from the text (a count or a bare volume is read
+            # with it, where "more than one amount is given" already catches a second one).
+            disagreement = self._amount_disagreement(text_sig, sig, data, [part.strength_mg for part in parts])
+            if disagreement:
+                return replace(sig, problem=disagreement)
+        return sig
+
+    def _sig_as_given(self, data: Mapping[str, Any], sig_text: str, parts: list[ProductPart], written: bool) -> Sig:
         known_strength = any(part.strength_mg for part in parts)
         structured = data.get("dose")
         unit = structured["unit"].strip().lower() if structured else ""
@@ -241,8 +301,10 @@ class Normalizer:
             amount = f"{_plain(structured['value'])} {unit}" if structured else ""
             text = " ".join(t for t in (sig_text, amount, data.get("frequency") or "") if t)
             return self.sigs.read(text, known_strength, len(parts))
-        # A structured dose: value + unit per administration, the frequency in words.
-        per_day, as_needed, time_of_day = self.sigs.frequency(data.get("frequency") or "")
+        # A structured dose: value + unit per administration, the frequency in words (in the
+        # frequency field, or else in the text: "naltrexone 4.5 mg qhs" with a dose of 4.5 mg).
+        frequency = data.get("frequency") or ""
+        per_day, as_needed, time_of_day = self.sigs.frequency(frequency if frequency or not written else sig_text)
         unit = structured["unit"]
         factor = self.sigs.mass_factor(unit)
         problem = None
@@ -269,13 +331,34 @@ class Normalizer:
                 f"frequency {data['frequency']!r} is not understood"
         return Sig(strengths, strength_unit, quantity, volume, per_day, as_needed, time_of_day, problem)
 
+    @staticmethod
+    def _amount_disagreement(text_sig: Sig, given: Sig, data: Mapping[str, Any],
+                             defaults: list[float | None]) -> str | None:
+        """Why the amount the text states and the structured dose cannot both be right, or None."""
+        if text_sig.strength_unit == "mg/h" or not (text_sig.strengths or text_sig.quantity is not None):
+            return None  # the text states no amount (or a patch rate, which no mass per dose can match)
+        if text_sig.strength_unit == "mg/mL" and given.strength_unit == "mg/mL" and text_sig.strengths \
+                and given.strengths and not _same(text_sig.strengths[0], given.strengths[0]):
+            concentration = data["concentration"]
+            return (f"the text gives {format_number(text_sig.strengths[0])} mg/mL and the structured "
+                    f"concentration is {format_number(concentration['value'])} {concentration['unit']}")
+        written = _per_dose(text_sig, defaults)
+        stated = _per_dose(given, [])
+        if written is None or stated is None or written[0] is None or stated[0] is None or _same(written[0], stated[0]):
+            return None
+        dose = data["dose"]
+        in_mg = "" if dose["unit"].strip().lower() == "mg" else f" ({format_number(stated[0])} mg)"
+        return (f"the text gives {format_number(written[0])} mg a dose and the structured dose is "
+                f"{format_number(dose['value'])} {dose['unit']}{in_mg}")
+
     # ---- conditions and labs ---------------------------------------------------------------
     def condition(self, data: Mapping[str, Any]) -> Condition | None:
-        concept = None
+        # A code is authoritative: its text is not read when it means no concept the rules use
+        # (B18.2 "chronic viral hepatitis C" is not acute hepatitis, whatever the words suggest).
         if data.get("code"):
             concept = self.terminology.concept_for_code(data.get("system", "icd10"), data["code"])
-        if concept is None and data.get("text"):
-            concept = self.terminology.concept_for_text(data["text"])
+        else:
+            concept = self.terminology.concept_for_text(data.get("text") or "")
         if concept is None:
             return None
         status = "resolved" if data.get("status", "active") in _RESOLVED else "active"
@@ -337,6 +420,22 @@ def _reading_key(data: Mapping[str, Any], is_order: bool) -> tuple[tuple[str, An
     return (*key, ("is_order", is_order))
 
 
+def _active_condition(record: PatientRecord, concept: str) -> Condition | None:
+    return next((c for c in record.conditions if c.concept == concept and c.status == "active"), None)
+
+
+def _unless_conflicting(record: PatientRecord, what: str, status: str, evidence: str, found: str,
+                        found_evidence: str) -> tuple[str, str]:
+    """`found` (shown by `found_evidence`) when nothing was recorded; when the recorded `status`
+    says otherwise, neither is believed: "unknown", and a conflicting-record problem."""
+    if status == "unknown":
+        return found, found_evidence
+    recorded = f"recorded as {status}" + (f" ({evidence})" if evidence != f"recorded as {status}" else "")
+    reason = f"{recorded}, but {found_evidence} says {found}"
+    record.problems.append(Problem("conflicting-record", f"patient.{what}", reason))
+    return "unknown", f"the record conflicts: {reason}"
+
+
 def _status(data: Mapping[str, Any], yes: str, no: str) -> tuple[str, str]:
     status = data.get("status", "unknown")
     if status == "unknown":
@@ -354,6 +453,19 @@ def _parts(hits: list[NameHit]) -> tuple[ProductDef | None, list[ProductPart]]:
     for hit in hits:
         seen.setdefault(hit.ingredient.name, ProductPart(hit.ingredient))
     return None, list(seen.values())
+
+
+def _per_dose(sig: Sig, defaults: list[float | None]) -> list[float | None] | None:
+    """The mg in one administration, per ingredient (a sig's daily dose at once a day)."""
+    return replace(sig, per_day=1.0, problem=None).daily_mg(defaults)
+
+
+def _same(a: float, b: float) -> bool:
+    return math.isclose(a, b, rel_tol=1e-6)
+
+
+def _names(parts: list[ProductPart]) -> str:
+    return " + ".join(part.ingredient.name + (" (inactive)" if part.inactive_reason else "") for part in parts)
 
 
 def _plain(value: float) -> str:

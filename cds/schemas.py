@@ -158,15 +158,22 @@ class EvaluateRequestSchema(Schema):
     labs = fields.List(fields.Nested(LabSchema), load_default=list, validate=validate.Length(max=MAX_LABS))
 
     @validates_schema
-    def _birth_date_possible(self, data: dict[str, Any], **_: Any) -> None:
+    def _dates_possible(self, data: dict[str, Any], **_: Any) -> None:
+        # A result cannot come from the future: it would count as the latest and never age. A
+        # medication may start later (a planned start), so its dates are not checked here.
+        now = data.get("evaluationTime") or datetime.now(timezone.utc)
+        errors: dict[str, Any] = {}
         born = data.get("patient", {}).get("birthDate")
-        if born is None:
-            return
-        today = (data.get("evaluationTime") or datetime.now(timezone.utc)).date()
-        if born > today:
-            raise ValidationError({"patient": {"birthDate": ["is after the evaluation time"]}})
-        if today.year - born.year > MAX_AGE + 1:
-            raise ValidationError({"patient": {"birthDate": [f"gives an age over {MAX_AGE} years"]}})
+        if born is not None and born > now.date():
+            errors["patient"] = {"birthDate": ["is after the evaluation time"]}
+        elif born is not None and now.year - born.year > MAX_AGE + 1:
+            errors["patient"] = {"birthDate": [f"gives an age over {MAX_AGE} years"]}
+        late = {index: {"date": ["is after the evaluation time"]}
+                for index, lab in enumerate(data.get("labs") or ()) if lab["date"] > now}
+        if late:
+            errors["labs"] = late
+        if errors:
+            raise ValidationError(errors)
 
 
 EVALUATE_REQUEST = EvaluateRequestSchema()

@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from .exceptions import TerminologyError
-from .model import CLASSES, CONCEPTS, OPIOID_USE
+from .model import CLASSES, CONCEPTS, DOSE_BANDS, OPIOID_USE
 
 TERMINOLOGY_DIR = Path(__file__).resolve().parent.parent / "rules" / "terminology"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
@@ -104,6 +104,34 @@ class ConceptDef:
     icd10: tuple[str, ...]
     snomed: frozenset[str]
     text: tuple[str, ...]
+    icd10_except: tuple[str, ...] = ()  # prefixes under `icd10` that do not mean the concept
+    history_stays_current: bool = False  # "history of" it is still the condition now (a transplant)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseBand:
+    """A naltrexone band up to its upper limit: `inclusive` for "up to" (≤), not for "below" (<).
+    The last band has no limit."""
+
+    band: str
+    limit: float | None
+    inclusive: bool = False
+
+    def holds(self, daily_mg: float) -> bool:
+        if self.limit is None:
+            return True
+        return daily_mg <= self.limit if self.inclusive else daily_mg < self.limit
+
+
+@dataclass(frozen=True, slots=True)
+class _TextQualifiers:
+    """The compiled words of conditions.yaml `text`: what makes a phrase not the patient's condition now."""
+
+    clause_break: re.Pattern[str]
+    not_before: re.Pattern[str]
+    not_after: re.Pattern[str]
+    past: re.Pattern[str]
+    someone_else: re.Pattern[str]
 
 
 @dataclass
@@ -112,7 +140,7 @@ class Terminology:
     products: dict[str, ProductDef]
     concepts: dict[str, ConceptDef]
     analytes: dict[str, AnalyteDef]
-    dose_bands: list[tuple[float, str]]
+    dose_bands: list[DoseBand]
     dosing: Mapping[str, Any]
     purpose_words: Mapping[str, str]
     purpose_bands: Mapping[str, frozenset[str]]
@@ -124,7 +152,9 @@ class Terminology:
     _loinc: dict[str, AnalyteDef] = field(repr=False, default_factory=dict)
     _concept_codes: dict[tuple[str, str], str] = field(repr=False, default_factory=dict)
     _concept_text: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
-    _negated: re.Pattern[str] = field(repr=False, default=None)  # type: ignore[assignment]
+    # phrase → concept, or None for an exclusion ("hair transplant")
+    _concept_text_index: dict[str, str | None] = field(repr=False, default_factory=dict)
+    _qualifiers: _TextQualifiers = field(repr=False, default=None)  # type: ignore[assignment]
     _product_sets: dict[frozenset[str], ProductDef] = field(repr=False, default_factory=dict)
 
     # ---- loading -------------------------------------------------------------------------
@@ -193,14 +223,16 @@ class Terminology:
 
         concepts: dict[str, ConceptDef] = {}
         concept_codes: dict[tuple[str, str], str] = {}
-        concept_text: dict[str, str] = {}
+        concept_text: dict[str, str | None] = {}
         conditions = read("conditions.yaml")
         for key, spec in conditions["concepts"].items():
             if key not in CONCEPTS:
                 raise ValueError(f"conditions.yaml: {key}: not a concept the rules know")
             concept = ConceptDef(key, spec["label"], tuple(str(c).upper() for c in spec.get("icd10", ())),
                                  frozenset(str(c) for c in spec.get("snomed", ())),
-                                 tuple(spec.get("text", ())))
+                                 tuple(spec.get("text", ())),
+                                 tuple(str(c).upper() for c in spec.get("icd10 except", ())),
+                                 bool(spec.get("history stays current")))
             concepts[key] = concept
             for phrase in concept.text:
                 concept_text.setdefault(phrase.lower(), key)
@@ -228,8 +260,13 @@ class Terminology:
         result_words = {word.lower(): meaning for meaning, words in read("labs.yaml")["result words"].items()
                         for word in words}
 
+        for phrase in conditions.get("exclusions") or ():
+            if concept_text.get(str(phrase).lower()):
+                raise ValueError(f"conditions.yaml: {phrase!r} is both a concept's phrase and an exclusion")
+            concept_text[str(phrase).lower()] = None
+
         band_file = read("dose-bands.yaml")
-        dose_bands = sorted((float(b["from"]), b["band"]) for b in band_file["naltrexone"])
+        dose_bands = _dose_bands(band_file["naltrexone"])
         purposes = {word.lower(): purpose for purpose, words in band_file["purpose words"].items() for word in words}
         purpose_bands = {purpose: frozenset(bands) for purpose, bands in band_file["purpose bands"].items()}
         terminology = cls(ingredients, products, concepts, analytes, dose_bands, read("dosing.yaml"), purposes,
@@ -243,9 +280,8 @@ class Terminology:
         terminology._loinc = loinc
         terminology._concept_codes = concept_codes
         terminology._concept_text = _alternation(concept_text)
-        terminology._concept_text_index = concept_text  # type: ignore[attr-defined]
-        negations = "|".join(re.escape(str(w).lower()) for w in conditions.get("negations") or ()) or "(?!)"
-        terminology._negated = re.compile(rf"(?<![\w/])(?:{negations})\s*-?\s*$")
+        terminology._concept_text_index = concept_text
+        terminology._qualifiers = _text_qualifiers(conditions["text"])
         terminology._product_sets = product_sets
         return terminology
 
@@ -278,19 +314,38 @@ class Terminology:
             return next((c.key for c in self.concepts.values() if code in c.snomed), None)
         if system == ICD10:
             dotted = code if "." in code or len(code) <= 3 else f"{code[:3]}.{code[3:]}"
-            best = None
+            best: tuple[int, str | None] | None = None
             for concept in self.concepts.values():
-                for prefix in concept.icd10:
-                    if dotted.startswith(prefix) and (best is None or len(prefix) > best[0]):
-                        best = (len(prefix), concept.key)
+                # The longest prefix decides: an `icd10 except` prefix (O24.43, in the puerperium)
+                # is longer than the one it carves out of (O24), and means no concept.
+                for prefixes, meaning in ((concept.icd10, concept.key), (concept.icd10_except, None)):
+                    for prefix in prefixes:
+                        if dotted.startswith(prefix) and (best is None or len(prefix) > best[0]):
+                            best = (len(prefix), meaning)
             return best[1] if best else None
         return None
 
     def concept_for_text(self, text: str) -> str | None:
+        """The first phrase in `text` that is the patient's condition now: not denied ("not
+        pregnant", "cirrhosis ruled out"), not someone else's ("pregnant wife", "family history of
+        liver failure"), not yet ("awaiting liver transplant"), not over ("history of pregnancy" --
+        unless the concept's history stays current), and not an exclusion ("hair transplant")."""
         text = text.lower()
+        words = self._qualifiers
         for found in self._concept_text.finditer(text):
-            if not self._negated.search(text[:found.start()]):  # "not pregnant" records no pregnancy
-                return self._concept_text_index[found.group(1)]  # type: ignore[attr-defined]
+            key = self._concept_text_index[found.group(1)]
+            if key is None:
+                continue
+            breaks = [m.end() for m in words.clause_break.finditer(text, 0, found.start())]
+            before = text[breaks[-1] if breaks else 0:found.start()]
+            following = words.clause_break.search(text, found.end())
+            after = text[found.end():following.start() if following else len(text)]
+            if (words.not_before.search(before) or words.not_after.match(after)
+                    or words.someone_else.search(before) or words.someone_else.search(after)):
+                continue
+            if words.past.search(before) and not self.concepts[key].history_stays_current:
+                continue
+            return key
         return None
 
     # ---- labs and doses ------------------------------------------------------------------
@@ -302,11 +357,51 @@ class Terminology:
         return self.result_words.get(result.strip().lower()) if result else None
 
     def naltrexone_band(self, daily_mg: float) -> str:
-        band = self.dose_bands[0][1]
-        for start, name in self.dose_bands:
-            if daily_mg >= start:
-                band = name
-        return band
+        return next(band.band for band in self.dose_bands if band.holds(daily_mg))
+
+
+def _dose_bands(entries: list[dict[str, Any]]) -> list[DoseBand]:
+    """dose-bands.yaml `naltrexone`, lowest first: each band but the last has one upper limit,
+    `up to` (≤) or `below` (<), above the previous one; the last has none."""
+    bands = []
+    for index, entry in enumerate(entries):
+        name = entry["band"]
+        limits = [key for key in ("up to", "below") if key in entry]
+        last = index == len(entries) - 1
+        if name not in DOSE_BANDS or name == "unknown" or len(limits) != (0 if last else 1):
+            raise ValueError(f"dose-bands.yaml: {name}: give a known band and exactly one of 'up to' or "
+                             f"'below' (none for the last band)")
+        band = DoseBand(name, float(entry[limits[0]]) if limits else None, limits == ["up to"])
+        if bands and band.limit is not None and band.limit <= bands[-1].limit:  # type: ignore[operator]
+            raise ValueError(f"dose-bands.yaml: {name}: its limit is not above the previous band's")
+        bands.append(band)
+    if not bands:
+        raise ValueError("dose-bands.yaml: no naltrexone bands")
+    return bands
+
+
+def _text_qualifiers(spec: Mapping[str, Any]) -> _TextQualifiers:
+    def words(key: str) -> list[str]:
+        return [str(word).lower() for word in spec.get(key) or ()]
+
+    def either(found: list[str]) -> str:
+        return "|".join(re.escape(w) for w in sorted(found, key=len, reverse=True)) or "(?!)"
+
+    breaks = "|".join(re.escape(w) if not w[0].isalnum() else rf"\b{re.escape(w)}\b"
+                      for w in words("clause breaks")) or "(?!)"
+    gap = r"[\s:()\-]"
+    between_before = rf"(?:{gap}+(?:{either(words('between before'))}))*{gap}*$"
+    not_before, not_after = words("not before"), words("not after")
+    # "cirrhosis negative for HCV": "negative for" denies what follows it, not "cirrhosis".
+    longer = [b for b in not_before if any(b.startswith(a) and len(b) > len(a) for a in not_after)]
+    return _TextQualifiers(
+        clause_break=re.compile(breaks),
+        not_before=re.compile(rf"(?<![\w/])(?:{either(not_before)}){between_before}"),
+        not_after=re.compile(rf"^{gap}*(?:(?:{either(words('between after'))}){gap}+)*"
+                             rf"(?!(?:{either(longer)})(?!\w))(?:{either(not_after)})(?!\w)"),
+        past=re.compile(rf"(?<![\w/])(?:{either(words('past'))}){between_before}"),
+        someone_else=re.compile(rf"(?<!\w)(?:{either(words('someone else'))})(?!\w)"),
+    )
 
 
 def _add_name(index: dict, name: str, meaning: tuple, file: str) -> None:

@@ -75,14 +75,15 @@ Feature: What the service could not understand is said, not assumed
       | LDN 4.5 mL at bedtime | a volume is given without a concentration |
 
   @data-quality
+  # A naltrexone dose that cannot be read is not known to be ULDN: the opioid conflict is still raised.
   Scenario: An unreadable LDN dose next to an opioid is reported, not guessed
     Given the medication list is:
       | medication                   | status |
       | oxycodone 5 mg every 6 hours | active |
     When naltrexone is ordered as "LDN 4.5 at bedtime"
     Then alert LDN-DQ-002 is raised with severity warning
-    And alert LDN-DQ-002 mentions "dose checks were not done"
-    And alert LDN-OPI-001 is not raised
+    And alert LDN-DQ-002 mentions "dose-band checks were not done"
+    And alert LDN-OPI-001 is raised with severity critical
     And alert LDN-OPI-006 is not raised
 
   @data-quality
@@ -92,7 +93,7 @@ Feature: What the service could not understand is said, not assumed
       | LDN capsules as directed | active |
     When "oxycodone 5 mg every 6 hours as needed" is ordered
     Then alert LDN-DQ-002 is raised with severity warning
-    And alert LDN-OPI-002 is not raised
+    And alert LDN-OPI-002 is raised with severity critical
 
   @data-quality
   Scenario Outline: LDN doses written the way pharmacists write them are understood (<order>)
@@ -215,3 +216,38 @@ Feature: What the service could not understand is said, not assumed
       | medication                                  |
       | Norco 10-325 1 tab q6h prn                  |
       | oxycodone 5 mg every 4 to 6 hours as needed |
+
+  # When parts of the record disagree, LDN CDS does not pick one: it reports the conflict and keeps
+  # what could matter (here, pregnancy status becomes "unknown").
+  @data-quality
+  Scenario: Recorded as not pregnant, but the problem list has an active pregnancy
+    Given a 31-year-old female patient
+    And she is not pregnant
+    And the problem list is:
+      | ICD-10 | condition                              | status |
+      | Z33.1  | Pregnant state, incidental             | active |
+    When naltrexone is ordered as "LDN 1.5 mg at bedtime"
+    Then alert LDN-DQ-005 is raised with severity warning
+    And alert LDN-DQ-005 mentions "patient.pregnancy"
+    And alert LDN-PREG-002 is raised with severity info
+    And alert LDN-PREG-001 is not raised
+
+  @data-quality
+  Scenario: A stopped medication whose end date is still to come
+    Given the medication list is:
+      | medication                   | status  | stopped on |
+      | oxycodone 5 mg every 6 hours | stopped | 2026-12-01 |
+    When naltrexone is ordered as "LDN 1.5 mg at bedtime"
+    Then alert LDN-DQ-005 is raised with severity warning
+    And alert LDN-OPI-001 is raised with severity critical
+
+  @data-quality
+  Scenario: A record whose parts agree raises no conflict
+    Given a 31-year-old female patient
+    And she is pregnant
+    And the problem list is:
+      | ICD-10 | condition                  | status |
+      | Z33.1  | Pregnant state, incidental | active |
+    When naltrexone is ordered as "LDN 1.5 mg at bedtime"
+    Then alert LDN-DQ-005 is not raised
+    And alert LDN-PREG-001 is raised with severity warning

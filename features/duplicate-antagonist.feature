@@ -182,3 +182,35 @@ Feature: One naltrexone source at a time, and no competing antagonists
     When naltrexone is ordered as "LDN 1.5 mg at bedtime"
     Then alert LDN-DUP-005 is not raised
     And no alert is raised
+
+  # The other way round: an antagonist ordered for a patient already on naltrexone (LDN-DUP-006).
+  @duplicate-antagonist
+  Scenario Outline: An opioid antagonist ordered for a patient on LDN (<order>)
+    Given the medication list is:
+      | medication            | status |
+      | LDN 4.5 mg at bedtime | active |
+    When "<order>" is ordered
+    Then alert LDN-DUP-006 is raised with severity warning
+
+    Examples:
+      | order                     |
+      | Movantik 25 mg once daily |
+      | Lybalvi 10/10 mg daily    |
+
+  @duplicate-antagonist
+  Scenario: A naloxone rescue kit ordered for a patient on LDN is not a competing antagonist
+    Given the medication list is:
+      | medication            | status |
+      | LDN 4.5 mg at bedtime | active |
+    When "Narcan 4 mg nasal spray as needed" is ordered
+    Then alert LDN-DUP-006 is not raised
+
+  # Standard-dose naltrexone without a brand name is still a standard-dose source, not a refill.
+  @duplicate-antagonist
+  Scenario: Generic 50 mg naltrexone on the list and an LDN order
+    Given the medication list is:
+      | medication                  | status |
+      | naltrexone 50 mg once daily | active |
+    When naltrexone is ordered as "LDN 1.5 mg at bedtime"
+    Then alert LDN-DUP-001 is raised with severity critical
+    And alert LDN-DUP-005 is not raised

@@ -126,3 +126,25 @@ Feature: Transplant recipients and immunosuppressants
       | medication                               |
       | tacrolimus 0.1% ointment twice daily     |
       | cyclosporine 0.05% eye drops twice daily |
+
+  # The other way round: an immunosuppressant ordered for a patient already on LDN (LDN-IMM-003).
+  @immunosuppression
+  Scenario: Tacrolimus ordered for a patient on LDN
+    Given the medication list is:
+      | medication            | status |
+      | LDN 3 mg at bedtime   | active |
+    When "tacrolimus 1 mg twice daily" is ordered
+    Then alert LDN-IMM-003 is raised with severity warning
+
+  @immunosuppression
+  Scenario Outline: No immunosuppression alert for a steroid or a skin preparation ordered on LDN (<order>)
+    Given the medication list is:
+      | medication            | status |
+      | LDN 3 mg at bedtime   | active |
+    When "<order>" is ordered
+    Then alert LDN-IMM-003 is not raised
+
+    Examples:
+      | order                                |
+      | prednisone 10 mg daily               |
+      | tacrolimus 0.1% ointment twice daily |

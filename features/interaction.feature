@@ -77,3 +77,28 @@ Feature: Interactions named in naltrexone labelling
     When naltrexone is ordered as "LDN 1.5 mg at bedtime"
     Then alert LDN-INT-002 is not raised
     And no alert is raised
+
+  # The same interactions the other way round: the interacting drug is ordered for a patient who
+  # already takes naltrexone (LDN-INT-003, LDN-INT-004).
+  @interaction
+  Scenario Outline: An interacting drug ordered for a patient on LDN (<order>)
+    Given the medication list is:
+      | medication            | status |
+      | LDN 4.5 mg at bedtime | active |
+    When "<order>" is ordered
+    Then alert <rule> is raised with severity warning
+
+    Examples:
+      | order                        | rule        |
+      | thioridazine 25 mg bid       | LDN-INT-003 |
+      | disulfiram 250 mg once daily | LDN-INT-004 |
+
+  @interaction
+  Scenario: An interacting drug ordered after LDN was stopped
+    Given the medication list is:
+      | medication            | status  | stopped on |
+      | LDN 4.5 mg at bedtime | stopped | 2026-08-01 |
+    When "disulfiram 250 mg once daily" is ordered
+    Then alert LDN-INT-004 is not raised
+    And alert LDN-INT-003 is not raised
+    And no alert is raised

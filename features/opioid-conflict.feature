@@ -324,3 +324,34 @@ Feature: Naltrexone and opioids do not mix, except ultra-low dose by design
       | Negative     | 2026-11-20 | LDN 1.5 mg at bedtime  | not raised                     |
       | Not detected | 2026-11-20 | LDN 1.5 mg at bedtime  | not raised                     |
       | Positive     | 2026-11-20 | ULDN 1 mcg twice daily | not raised                     |
+
+  # A medication on hold, or whose status is not known, may be resumed at any time: it still
+  # counts. Only a stopped medication does not.
+  @opioid-conflict
+  Scenario Outline: An opioid on hold or of unknown status still conflicts (<status>)
+    Given the medication list is:
+      | medication            | status   |
+      | methadone 60 mg daily | <status> |
+    When naltrexone is ordered as "LDN 1.5 mg at bedtime"
+    Then alert LDN-OPI-001 is <outcome>
+
+    Examples:
+      | status  | outcome                       |
+      | on-hold | raised with severity critical |
+      | unknown | raised with severity critical |
+      | stopped | not raised                    |
+
+  # Vivitrol blocks opioid receptors for the whole 4-week interval after an injection (label: Vivitrol).
+  @opioid-conflict
+  Scenario Outline: An opioid ordered after the last Vivitrol injection (<days> days)
+    Given the medication list is:
+      | medication                         | status  | stopped on   |
+      | Vivitrol 380 mg IM every 4 weeks   | stopped | <stopped on> |
+    When "oxycodone 5 mg every 6 hours as needed" is ordered
+    Then alert LDN-OPI-009 is <outcome>
+
+    Examples:
+      | stopped on | days | outcome                       |
+      | 2026-11-13 | 10   | raised with severity critical |
+      | 2026-10-27 | 27   | raised with severity critical |
+      | 2026-10-26 | 28   | not raised                    |

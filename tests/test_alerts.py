@@ -43,7 +43,7 @@ def test_an_alert_says_what_matched_why_what_to_do_and_where_from(evaluator: Eva
                                                              "date": "2026-11-01"}])
     assert alert["rule"] == "LDN-REN-001"
     assert alert["summary"] == "eGFR 22 on 2026-11-01: severe kidney impairment, naltrexone not studied; consult first"
-    assert alert["parameters"] == {"severe_egfr_below": {"value": 30.0, "unit": "mL/min/1.73m2"}}
+    assert alert["parameters"]["severe_egfr_below"] == {"value": 30.0, "unit": "mL/min/1.73m2"}
     assert {"as": "lab", "analyte": "egfr", "value": 22.0, "date": "2026-11-01"}.items() <= alert["matched"][1].items()
     assert alert["suggestions"][0]["label"].startswith("Consult")
     assert {source["id"] for source in alert["sources"]} == {"label-naltrexone", "seed:004", "design"}

@@ -417,3 +417,44 @@ def test_the_api_module_keeps_working_after_errors(app: Flask) -> None:
     for document in ("[", "[]", "null", '{"x": 1}'):
         assert client.post("/v1/evaluate", data=document, content_type="application/json").status_code == 400
     assert alert(evaluate(client, LDN_WITH_OXYCODONE).get_json(), "LDN-OPI-001")["severity"] == "critical"
+
+
+# ---- defects from the independent review, now fixed: regressions ------------------------------
+
+def test_a_lab_after_the_evaluation_time_is_a_400_naming_it(client: FlaskClient) -> None:
+    # Bug: a result dated after the evaluation time was accepted (and counted as the latest one).
+    body = {"evaluationTime": "2025-03-01T09:00:00Z",
+            "labs": [{"code": "1742-6", "value": 30, "unit": "U/L", "date": "2025-02-01"},
+                     {"code": "2106-3", "result": "negative", "date": "2025-03-01T09:00:01Z"},
+                     {"code": "1920-8", "value": 30, "unit": "U/L", "date": "2025-03-02"}]}
+    found = problem(evaluate(client, body), 400)
+    assert found["errors"] == {"labs[1].date": ["is after the evaluation time"],
+                               "labs[2].date": ["is after the evaluation time"]}
+    assert "labs[1].date" in found["detail"]
+
+
+def test_a_lab_at_the_evaluation_time_and_a_later_medication_start_are_fine(client: FlaskClient) -> None:
+    body = {"evaluationTime": "2025-03-01T09:00:00Z",
+            "labs": [{"code": "2106-3", "result": "negative", "date": "2025-03-01T09:00:00Z"},
+                     {"code": "1742-6", "value": 30, "unit": "U/L", "date": "2025-03-01"}],
+            "medications": [{"text": "LDN 1.5 mg qhs", "start": "2025-03-15"}]}
+    response = evaluate(client, body)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["understood"]["patient"]["pregnancy"] == "not-pregnant"
+
+
+def test_a_code_and_a_text_naming_different_drugs_are_both_understood(client: FlaskClient) -> None:
+    # Bug: the oxycodone code hid the naltrexone the text names.
+    body = {"evaluationTime": "2025-03-01T09:00:00Z",
+            "medications": [{"code": "7804", "text": "LDN 4.5 mg qhs"}]}
+    understood = evaluate(client, body).get_json()["understood"]["medications"][0]
+    assert understood["classes"] == ["opioid-agonist", "naltrexone"]
+    assert understood["doseBand"] == "unknown"
+
+
+def test_not_pregnant_against_an_active_pregnancy_code_is_understood_as_unknown(client: FlaskClient) -> None:
+    body = {"evaluationTime": "2025-03-01T09:00:00Z", "patient": {"pregnancy": {"status": "not-pregnant"}},
+            "conditions": [{"code": "Z33.1"}]}
+    patient = evaluate(client, body).get_json()["understood"]["patient"]
+    assert patient["pregnancy"] == "unknown"
+    assert patient["pregnancy_evidence"].startswith("the record conflicts")

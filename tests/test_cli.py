@@ -7,6 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from cds.cli import EXIT_FAIL_ON, EXIT_INVALID, main
@@ -56,6 +57,39 @@ def test_malformed_json_exits_2() -> None:
     result = CliRunner().invoke(main, ["check", "-"], input="{not json")
     assert result.exit_code == EXIT_INVALID
     assert "body: is not valid JSON" in result.output
+
+
+def test_a_file_that_is_not_utf8_is_invalid_input(tmp_path: Path) -> None:
+    # Bug: a UnicodeDecodeError traceback.
+    bad = tmp_path / "latin1.json"
+    bad.write_bytes('{"order": {"text": "naltrexone 4.5 mg \xe0 coucher"}}'.encode("latin-1"))
+    result = CliRunner().invoke(main, ["check", str(bad)])
+    assert result.exit_code == EXIT_INVALID, result.output
+    assert "body: is not UTF-8 text" in result.output
+    assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("document", ["[" * 100_000 + "]" * 100_000, '{"a":' * 50_000 + "1" + "}" * 50_000])
+def test_deeply_nested_json_is_invalid_input(document: str) -> None:
+    # Bug: a RecursionError traceback.
+    result = CliRunner().invoke(main, ["check", "-"], input=document)
+    assert result.exit_code == EXIT_INVALID, result.output
+    assert "body: is not valid JSON: it is nested too deeply" in result.output
+
+
+def test_a_bad_file_prints_no_traceback_from_the_installed_command(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.json"
+    bad.write_bytes(b"\xff\xfe{}")
+    done = subprocess.run([sys.executable, "-m", "cds.cli", "check", str(bad)], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == EXIT_INVALID
+    assert "Traceback" not in done.stderr and "body: is not UTF-8 text" in done.stderr
+
+
+def test_a_lab_after_the_as_of_time_is_invalid_input() -> None:
+    result = CliRunner().invoke(main, ["check", str(EXAMPLE), "--as-of", "2000-01-01"])
+    assert result.exit_code == EXIT_INVALID
+    assert "labs[0].date: is after the evaluation time" in result.output
 
 
 def test_fail_on_critical_exits_3() -> None:

@@ -249,3 +249,11 @@ def test_numbers_json_writes_in_exponent_form_do_not_crash_the_process(value: fl
     )
     expected = "['small'] text with 1e-05 in it" if value < 0.0001 else "[]"
     assert run_out_of_process(script) == expected
+
+
+def test_a_fact_too_wide_for_the_core_is_refused_not_crashed(engine: Engine) -> None:
+    # Defect 11 (found here): about 255 fields or more made the core fail or segfault.
+    wide = {"fact": "patient", **{f"field{n}": n for n in range(300)}}
+    with pytest.raises(EngineError, match="more than 128 fields"):
+        engine.evaluate([wide])
+    assert fired(engine.evaluate([{"fact": "patient", "pregnancy": "pregnant"}])) == {"pregnant"}

@@ -207,9 +207,12 @@ def test_a_uldn_order_written_in_mg_does_not_match_its_purpose() -> None:
 def test_naltrexone_doses_that_cannot_be_read_are_problems(text: str, reason: str) -> None:
     found, problems = medication(text, order=True)
     assert problems == [Problem("unresolved-naltrexone-dose", f"order {text!r}", reason)]
-    assert found.dose_band is None and ingredient(found, "naltrexone").daily_dose_mg is None
+    # "unknown": not known to be ULDN, so no rule may take it for one.
+    assert found.dose_band == "unknown" and ingredient(found, "naltrexone").daily_dose_mg is None
     fact, = found.facts("order", TODAY)
-    assert "dose_band" not in fact and "daily_dose_mg" not in fact
+    assert fact["dose_band"] == "unknown" and "daily_dose_mg" not in fact
+    # An unknown dose neither matches nor contradicts the stated purpose ("LDN 4.5 mL qhs").
+    assert found.dose_matches_purpose is None and "dose_matches_purpose" not in fact
 
 
 def test_structured_microgram_dose_by_code() -> None:
@@ -426,7 +429,6 @@ def test_every_naloxone_value_set_code_is_rescue_or_an_inactive_deterrent() -> N
     ({"code": "Z79891"}, "long-term-opioid-use"),
     ({"code": "77386006", "system": "http://snomed.info/sct"}, "pregnancy"),
     ({"text": "kidney transplant"}, "transplant"),
-    ({"code": "X99.99", "text": "kidney transplant"}, "transplant"),  # an unknown code falls back to the text
 ])
 def test_conditions(condition: dict[str, str], concept: str) -> None:
     found = record({"conditions": [condition]})
@@ -565,6 +567,210 @@ def test_a_whole_record() -> None:
     assert [m.source for m in found.medications] == ["medications[0]", "medications[1]"]
     assert {f["class"] for f in facts(found, "medication")} == {"opioid-agonist", "benzodiazepine"}
     assert found.problems == [] and found.patient.age_years == 54
+
+
+# ---- defects from the independent review, now fixed: regressions ---------------------------------
+NOT_A_CONDITION_NOW = [
+    "pregnancy ruled out", "pregnancy test negative", "not currently pregnant", "history of pregnancy loss",
+    "trying to conceive", "pregnant wife", "cirrhosis ruled out", "Family history of liver failure",
+    "hair transplant", "fecal microbiota transplant", "awaiting liver transplant",
+]
+
+
+@pytest.mark.parametrize("text", NOT_A_CONDITION_NOW)
+def test_condition_text_that_is_denied_past_planned_or_someone_elses_is_no_condition(text: str) -> None:
+    # Bug: each of these was recorded as the patient's pregnancy, cirrhosis, liver failure or transplant.
+    found = record({"conditions": [{"text": text}]})
+    assert found.conditions == [] and facts(found, "condition") == []
+    assert found.unused == [f"conditions[0] http://hl7.org/fhir/sid/icd-10-cm {text}: not a condition any rule uses"]
+    assert record({"conditions": [{"text": text}]}).patient.pregnancy == "unknown"
+
+
+@pytest.mark.parametrize("condition", [
+    {"code": "X99.99", "text": "kidney transplant"},
+    {"code": "B18.2", "text": "Chronic viral hepatitis C after acute hepatitis"},
+    {"code": "999999", "system": "http://snomed.info/sct", "text": "pregnant"},
+])
+def test_a_code_that_means_no_concept_is_not_overruled_by_its_text(condition: dict[str, str]) -> None:
+    # Bug: the text was read when the code meant nothing, so the words outvoted the code.
+    assert record({"conditions": [{"text": condition["text"]}]}).conditions != []  # the text alone would map
+    found = record({"conditions": [condition]})
+    assert found.conditions == [] and len(found.unused) == 1
+
+
+@pytest.mark.parametrize(("code", "pregnant"), [
+    ("O90.89", False), ("O99.345", False),  # postpartum and puerperium
+    ("O00.10", False), ("O03.9", False), ("O08.9", False),  # ended pregnancies
+    ("O24.43", False), ("O24.430", False), ("O26.63", False), ("O25.3", False),  # in the puerperium
+    ("Z33.1", True), ("Z34.00", True), ("Z3A.20", True), ("O09.90", True), ("O20.0", True), ("O24.410", True),
+    ("O26.611", True), ("O29.91", True), ("O30.001", True), ("O48.0", True), ("O2441", True),
+])
+def test_only_codes_of_a_current_pregnancy_make_the_patient_pregnant(code: str, pregnant: bool) -> None:
+    # Bug: every code starting with "O" was a current pregnancy, postpartum and miscarriage included.
+    found = record({"conditions": [{"code": code}]})
+    assert [c.concept for c in found.conditions] == (["pregnancy"] if pregnant else [])
+    assert found.patient.pregnancy == ("pregnant" if pregnant else "unknown")
+
+
+@pytest.mark.parametrize(("request_", "evidence"), [
+    ({"patient": {"pregnancy": {"status": "not-pregnant"}}, "conditions": [{"code": "Z33.1"}]},
+     "the record conflicts: recorded as not-pregnant, but condition Z33.1 says pregnant"),
+    ({"patient": {"pregnancy": {"status": "not-pregnant", "evidence": "patient report"}},
+      "labs": [lab("2106-3", result="positive", day="2025-02-20")]},
+     "the record conflicts: recorded as not-pregnant (patient report), but hCG (pregnancy test) positive on "
+     "2025-02-20 says pregnant"),
+])
+def test_not_pregnant_against_a_pregnancy_on_record_is_unknown_and_a_problem(request_: dict[str, Any],
+                                                                             evidence: str) -> None:
+    # Bug: the recorded "not-pregnant" silently won over an active Z33.1 or a recent positive hCG.
+    found = record(request_)
+    assert (found.patient.pregnancy, found.patient.pregnancy_evidence) == ("unknown", evidence)
+    assert found.problems == [Problem("conflicting-record", "patient.pregnancy", evidence.split(": ", 1)[1])]
+    assert facts(found, "problem") == [{"fact": "problem", "kind": "conflicting-record",
+                                        "subject": "patient.pregnancy", "reason": evidence.split(": ", 1)[1]}]
+
+
+@pytest.mark.parametrize("request_", [
+    {"conditions": [{"code": "Z33.1", "status": "resolved"}]},
+    {"labs": [lab("2106-3", result="positive", day="2025-01-01")]},  # 59 days old: outside the 30-day window
+    {"labs": [lab("2106-3", result="negative", day="2025-02-25")]},
+])
+def test_not_pregnant_with_nothing_current_against_it_stands(request_: dict[str, Any]) -> None:
+    found = record({"patient": {"pregnancy": {"status": "not-pregnant"}}, **request_})
+    assert (found.patient.pregnancy, found.problems) == ("not-pregnant", [])
+
+
+@pytest.mark.parametrize(("status", "lactation", "problem"), [
+    ("not-lactating", "unknown", True), ("lactating", "lactating", False), (None, "lactating", False)])
+def test_not_lactating_against_an_active_z39_1_is_unknown_and_a_problem(status: str | None, lactation: str,
+                                                                        problem: bool) -> None:
+    patient = {"lactation": {"status": status}} if status else {}
+    found = record({"patient": patient, "conditions": [{"code": "Z39.1"}]})
+    assert found.patient.lactation == lactation
+    assert [p.kind for p in found.problems] == (["conflicting-record"] if problem else [])
+    if problem:
+        assert found.patient.lactation_evidence == ("the record conflicts: recorded as not-lactating, "
+                                                    "but condition Z39.1 says lactating")
+
+
+def test_a_code_and_a_text_naming_different_drugs_are_both_checked_and_a_problem() -> None:
+    # Bug: the oxycodone code won and the naltrexone the text names was lost, with it every check.
+    entry = {"code": "7804", "text": "LDN 4.5 mg qhs"}
+    found, problems = medication(entry, order=True)
+    assert found.classes == ("opioid-agonist", "naltrexone")
+    assert [i.name for i in found.ingredients] == ["oxycodone", "naltrexone"]
+    assert all(i.daily_dose_mg is None for i in found.ingredients)  # whose 4.5 mg is it? not guessed
+    assert found.dose_band == "unknown"
+    assert problems == [
+        Problem("conflicting-record", "order 'LDN 4.5 mg qhs'",
+                "code 7804 is oxycodone but the text names naltrexone; both are checked"),
+        Problem("unresolved-naltrexone-dose", "order 'LDN 4.5 mg qhs'",
+                "the code and the text name different drugs, so the dose is not given to either")]
+
+
+@pytest.mark.parametrize(("entry", "classes", "reason"), [
+    # A code known only through a value set (clorazepate), and a text naming naltrexone.
+    ({"code": "197464", "text": "LDN 4.5 mg qhs"}, ("naltrexone", "benzodiazepine"),
+     "code 197464 is 'clorazepate dipotassium 15 MG Oral Tablet' but the text names naltrexone; both are checked"),
+    # The text names as active (rescue naloxone) what the code has only as an abuse deterrent.
+    ({"code": "351267", "text": "naloxone"}, ("opioid-agonist", "naloxone-rescue"),
+     "code 351267 is buprenorphine + naloxone (inactive) but the text names naloxone; both are checked"),
+])
+def test_other_codes_and_texts_that_disagree_are_conflicts(entry: dict[str, str], classes: tuple[str, ...],
+                                                           reason: str) -> None:
+    found, problems = medication(entry)
+    assert found.classes == classes
+    assert problems[0] == Problem("conflicting-record", f"medications[0] {entry['text']!r}", reason)
+
+
+@pytest.mark.parametrize("entry", [
+    {"code": "7243", "text": "LDN 4.5 mg qhs"},
+    {"code": "1551468", "text": "Contrave 8/90 2 tabs bid"},
+    {"code": _csv_code(PERCOCET_5), "text": "oxycodone 5 mg q6h"},  # the text names part of the product
+])
+def test_a_code_and_a_text_that_agree_are_no_conflict(entry: dict[str, str]) -> None:
+    found, problems = medication(entry)
+    assert problems == []
+    assert all(i.daily_dose_mg for i in found.ingredients if i.classes)
+
+
+@pytest.mark.parametrize(("entry", "kind", "reason"), [
+    ({"text": "naltrexone 4.5 mg qhs", "dose": {"value": 4.5, "unit": "mcg"}, "frequency": "qhs"},
+     "unresolved-naltrexone-dose", "the text gives 4.5 mg a dose and the structured dose is 4.5 mcg (0.0045 mg)"),
+    ({"text": "ReVia 1 tab daily", "dose": {"value": 25, "unit": "mg"}, "frequency": "daily"},
+     "unresolved-naltrexone-dose", "the text gives 50 mg a dose and the structured dose is 25 mg"),
+    ({"text": "naltrexone 1 mg/mL", "dose": {"value": 4.5, "unit": "mL"},
+      "concentration": {"value": 0.5, "unit": "mg/mL"}, "frequency": "qhs"},
+     "unresolved-naltrexone-dose", "the text gives 1 mg/mL and the structured concentration is 0.5 mg/mL"),
+    ({"text": "naltrexone 4.5 mg qhs", "dose": {"value": 4.5, "unit": "mg"}, "frequency": "bid"},
+     "unresolved-naltrexone-dose", "the text gives 1 a day and the frequency 'bid' 2 a day"),
+    ({"text": "oxycodone 5 mg q6h", "dose": {"value": 10, "unit": "mg"}, "frequency": "q6h"},
+     "unresolved-dose", "the text gives 5 mg a dose and the structured dose is 10 mg"),
+])
+def test_a_text_dose_and_a_structured_dose_that_disagree_give_no_dose(entry: dict[str, Any], kind: str,
+                                                                      reason: str) -> None:
+    # Bug: the structured dose silently won ("naltrexone 4.5 mg qhs" with 4.5 mcg was ULDN, 0.0045 mg).
+    found, problems = medication(entry, order=True)
+    assert problems == [Problem(kind, f"order {entry['text']!r}", reason)]
+    assert all(i.daily_dose_mg is None for i in found.ingredients)
+    if kind == "unresolved-naltrexone-dose":
+        assert found.dose_band == "unknown"
+
+
+@pytest.mark.parametrize(("entry", "daily_mg", "time_of_day"), [
+    ({"text": "naltrexone 4.5 mg qhs", "dose": {"value": 4500, "unit": "mcg"}, "frequency": "at bedtime"},
+     4.5, "bedtime"),
+    ({"text": "naltrexone 4.5 mg qhs", "dose": {"value": 4.5, "unit": "mg"}}, 4.5, "bedtime"),  # the text's frequency
+    ({"text": "naltrexone 50 mg tab, 1/2 tab", "dose": {"value": 25, "unit": "mg"}, "frequency": "daily"}, 25.0, None),
+    ({"text": "naltrexone 1 mg/mL", "dose": {"value": 4.5, "unit": "mL"},
+      "concentration": {"value": 1, "unit": "mg/mL"}, "frequency": "qhs"}, 4.5, "bedtime"),
+])
+def test_a_text_dose_and_a_structured_dose_that_agree_give_the_dose(entry: dict[str, Any], daily_mg: float,
+                                                                    time_of_day: str | None) -> None:
+    found, problems = medication(entry, order=True)
+    assert problems == []
+    assert (ingredient(found, "naltrexone").daily_dose_mg, found.time_of_day) == (daily_mg, time_of_day)
+
+
+@pytest.mark.parametrize(("text", "daily_mg", "time_of_day"), [
+    ("LDN 4.5 mg nocte", 4.5, "bedtime"), ("LDN 4.5 mg q.h.s.", 4.5, "bedtime"),
+    ("LDN 4.5 mg in the evening", 4.5, "bedtime"), ("naltrexone 4.5 mg po q.d.", 4.5, None),
+    ("LDN 4.5 mg qod", 2.25, None), ("LDN 4.5 mg every other day", 2.25, None),
+])
+def test_latin_and_dotted_frequencies(text: str, daily_mg: float, time_of_day: str | None) -> None:
+    found, problems = medication(text, order=True)
+    assert problems == []
+    assert (ingredient(found, "naltrexone").daily_dose_mg, found.dose_band, found.time_of_day) == (
+        daily_mg, "ldn", time_of_day)
+
+
+@pytest.mark.parametrize(("text", "band"), [
+    ("naltrexone 4.5 mg daily", "ldn"), ("naltrexone 4.505 mg daily", "above-ldn"),
+    ("naltrexone 300 mg daily", "standard"), ("naltrexone 300.005 mg daily", "above-maximum"),
+    ("naltrexone 9.9 mcg daily", "uldn"), ("naltrexone 10 mcg daily", "vldn"),
+])
+def test_band_edges_through_the_normalizer(text: str, band: str) -> None:
+    # Bug: bands began at 4.51 and 300.01 mg, so 4.505 mg was LDN and 300.005 mg standard.
+    assert medication(text, order=True)[0].dose_band == band
+
+
+@pytest.mark.parametrize("status", ["stopped", "completed"])
+def test_a_stopped_status_with_a_later_end_date_is_active_and_a_problem(status: str) -> None:
+    # Bug: "stopped" with an end date after the evaluation date gave -31 days since stopped.
+    found = record({"medications": [{"text": "methadone 80 mg daily", "status": status, "end": "2025-04-01"}]})
+    methadone, = found.medications
+    assert (methadone.status, methadone.stopped) == ("active", None)
+    fact, = facts(found, "medication")
+    assert fact["status"] == "active" and "days_since_stopped" not in fact
+    assert found.problems == [Problem(
+        "conflicting-record", "medications[0] 'methadone 80 mg daily'",
+        f"the status is {status!r} but the end date, 2025-04-01, is after the evaluation date; "
+        "it is taken as still active")]
+
+
+def test_a_later_end_date_keeps_an_on_hold_status() -> None:
+    found = record({"medications": [{"text": "methadone 80 mg daily", "status": "on-hold", "end": "2025-04-01"}]})
+    assert (found.medications[0].status, found.medications[0].stopped, found.problems) == ("on-hold", None, [])
 
 
 # ---- no input makes it raise ---------------------------------------------------------------------

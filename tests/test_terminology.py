@@ -146,6 +146,12 @@ def test_unknown_codes_and_other_systems() -> None:
     ("Z94.0", "transplant"), ("Z940", "transplant"),
     ("Z33.1", "pregnancy"), ("Z331", "pregnancy"), ("O09.90", "pregnancy"), ("O0990", "pregnancy"),
     ("Z3A.20", "pregnancy"), ("Z39.1", "lactation"),
+    # Bug: the bare prefix "O" made postpartum codes and ended pregnancies a current pregnancy.
+    ("O90.89", None), ("O99.345", None), ("O00.10", None), ("O08.9", None), ("O80", None),
+    ("O24.43", None), ("O24.439", None), ("O24.03", None), ("O25.3", None), ("O26.63", None), ("O26.73", None),
+    ("O24.410", "pregnancy"), ("O24.011", "pregnancy"), ("O26.611", "pregnancy"), ("O2441", "pregnancy"),
+    ("O20.0", "pregnancy"), ("O29.91", "pregnancy"), ("O30.001", "pregnancy"), ("O48.0", "pregnancy"),
+    ("Z34.00", "pregnancy"),
     ("F11.20", "opioid-use-disorder"), ("F1120", "opioid-use-disorder"),
     ("Z79.891", "long-term-opioid-use"), ("Z79891", "long-term-opioid-use"),
     ("E11.9", None), ("E119", None), ("K7", None),
@@ -177,9 +183,34 @@ def test_a_code_in_an_unknown_system_means_nothing() -> None:
     ("not pregnant", None), ("non-pregnant", None), ("denies pregnancy", None),
     ("ckd 4 without dialysis", "ckd-4-5"),
     ("type 2 diabetes", None),
+    # Bug: qualifiers after the phrase, a word between, other people, plans and look-alikes were missed.
+    ("pregnancy ruled out", None), ("pregnancy test negative", None), ("pregnancy (ruled out)", None),
+    ("not currently pregnant", None), ("does not have cirrhosis", None), ("not on dialysis, ESRD", "ckd-4-5"),
+    ("history of pregnancy loss", None), ("h/o pregnancy", None), ("h/o acute hepatitis", None),
+    ("trying to conceive", None), ("trying to get pregnant", None),
+    ("pregnant wife", None), ("wife is pregnant", None), ("partner pregnant", None), ("husband: liver failure", None),
+    ("cirrhosis ruled out", None), ("cirrhosis excluded", None), ("acute hepatitis resolved", None),
+    ("Family history of liver failure", None), ("FHx: cirrhosis", None),
+    ("hair transplant", None), ("fecal microbiota transplant", None), ("awaiting liver transplant", None),
+    ("r/o acute hepatitis", None), ("transplant evaluation", None),
+    ("hair transplant; kidney transplant", "transplant"),
+    # Still the patient's condition now: a positive test, a lasting history, a clause of its own.
+    ("pregnancy test positive", "pregnancy"), ("pregnant, partner supportive", "pregnancy"),
+    ("history of kidney transplant", "transplant"), ("h/o cirrhosis", "cirrhosis"),
+    ("cirrhosis, negative for HCV", "cirrhosis"), ("cirrhosis negative for HCV", "cirrhosis"),
+    ("pregnant mother of two", "pregnancy"), ("denies alcohol, cirrhosis on biopsy", "cirrhosis"),
 ])
 def test_condition_text(text: str, concept: str | None) -> None:
     assert TERMINOLOGY.concept_for_text(text) == concept
+
+
+def test_an_exclusion_cannot_also_be_a_concept_phrase(tmp_path: Path) -> None:
+    shutil.copytree(TERMINOLOGY_DIR, tmp_path, dirs_exist_ok=True)
+    conditions = (tmp_path / "conditions.yaml").read_text(encoding="utf-8")
+    (tmp_path / "conditions.yaml").write_text(conditions.replace('"hair transplant",', '"kidney transplant",'),
+                                              encoding="utf-8")
+    with pytest.raises(TerminologyError, match="kidney transplant"):
+        Terminology.load(tmp_path)
 
 
 # ---- labs and bands ------------------------------------------------------------------------------
@@ -197,9 +228,27 @@ def test_analyte_for_loinc(code: str, analyte: str | None) -> None:
     (0.001, "uldn"), (0.002, "uldn"), (0.0099, "uldn"), (0.01, "vldn"), (0.25, "vldn"), (0.4999, "vldn"),
     (0.5, "ldn"), (1.5, "ldn"), (4.5, "ldn"), (4.75, "above-ldn"), (13.57, "above-ldn"), (24.9, "above-ldn"),
     (25, "standard"), (32, "standard"), (50, "standard"), (300, "standard"), (380, "above-maximum"),
+    # Bug: bands began at 4.51 and 300.01, so the doses in between fell in the band below.
+    (4.5001, "above-ldn"), (4.505, "above-ldn"), (24.99, "above-ldn"), (300.001, "above-maximum"),
+    (300.005, "above-maximum"), (0, "uldn"),
 ])
 def test_naltrexone_band(daily_mg: float, band: str) -> None:
     assert TERMINOLOGY.naltrexone_band(daily_mg) == band
+
+
+@pytest.mark.parametrize(("old", "new", "message"), [
+    ("    below: 0.5\n", "    below: 0.5\n    up to: 0.5\n", "exactly one of"),  # two limits
+    ("    up to: 4.5\n", "", "exactly one of"),  # no limit on a band that is not the last
+    ("    below: 25\n", "    below: 4\n", "not above the previous"),
+    ("  - band: vldn\n", "  - band: very-low\n", "very-low"),
+])
+def test_a_malformed_band_table_is_a_terminology_error(tmp_path: Path, old: str, new: str, message: str) -> None:
+    shutil.copytree(TERMINOLOGY_DIR, tmp_path, dirs_exist_ok=True)
+    bands = (tmp_path / "dose-bands.yaml").read_text(encoding="utf-8")
+    assert old in bands
+    (tmp_path / "dose-bands.yaml").write_text(bands.replace(old, new, 1), encoding="utf-8")
+    with pytest.raises(TerminologyError, match=message):
+        Terminology.load(tmp_path)
 
 
 def test_every_value_set_file_is_an_rxnorm_or_condition_expansion() -> None:
