@@ -151,11 +151,11 @@ class EvaluateRequestSchema(Schema):
     evaluationTime = DateOrDateTime(metadata={"description": "Default: now (UTC)"})
     patient = fields.Nested(PatientSchema, load_default=dict)
     order = fields.Nested(OrderSchema)
-    medications = fields.List(fields.Nested(MedicationSchema), load_default=list,
-                              validate=validate.Length(max=MAX_MEDICATIONS))
-    conditions = fields.List(fields.Nested(ConditionSchema), load_default=list,
-                             validate=validate.Length(max=MAX_CONDITIONS))
-    labs = fields.List(fields.Nested(LabSchema), load_default=list, validate=validate.Length(max=MAX_LABS))
+    medications = fields.Nested(MedicationSchema, many=True, load_default=list,
+                                validate=validate.Length(max=MAX_MEDICATIONS))
+    conditions = fields.Nested(ConditionSchema, many=True, load_default=list,
+                               validate=validate.Length(max=MAX_CONDITIONS))
+    labs = fields.Nested(LabSchema, many=True, load_default=list, validate=validate.Length(max=MAX_LABS))
 
     @validates_schema
     def _dates_possible(self, data: dict[str, Any], **_: Any) -> None:

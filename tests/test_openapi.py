@@ -253,9 +253,13 @@ def _check_field(spec: Mapping[str, Any], where: str, marshmallow_field: fields.
     validators = list(marshmallow_field.validators)
     if isinstance(marshmallow_field, fields.Nested):
         target = NESTED[type(marshmallow_field.schema)]
-        assert raw["$ref"] == f"#/components/schemas/{target}", where
-        return
-    if isinstance(marshmallow_field, fields.List):
+        if marshmallow_field.many:  # a list of objects, with the list's own validators below
+            assert documented["type"] == "array", where
+            assert documented["items"]["$ref"] == f"#/components/schemas/{target}", where
+        else:
+            assert raw["$ref"] == f"#/components/schemas/{target}", where
+            return
+    elif isinstance(marshmallow_field, fields.List):
         assert documented["type"] == "array", where
         _check_field(spec, f"{where}[]", marshmallow_field.inner, documented["items"])
     elif isinstance(marshmallow_field, schemas.DateOrDateTime):
