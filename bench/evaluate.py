@@ -97,7 +97,7 @@ def main() -> None:
 
     def normalize_cold() -> None:
         # Every medication line as if never seen before (the reading cache emptied first).
-        evaluator.normalizer._read_cached.cache_clear()
+        evaluator.normalizer.medications._read_cached.cache_clear()
         evaluator.normalizer.record(request)
 
     def validate_only() -> None:

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-_NUMBER = r"\d+(?:\.\d+)?|\.\d+"
-_SPACE_UNITS = re.compile(rf"({_NUMBER})(?=[a-zµμ])")
+NUMBER_PATTERN = r"\d+(?:\.\d+)?|\.\d+"
+_SPACE_UNITS = re.compile(rf"({NUMBER_PATTERN})(?=[a-zµμ])")
 _MICRO = re.compile(r"[µμ]g|(?<![a-z])ug(?![a-z])")
 _UNIT_SLASH = re.compile(r"(?<=[a-z])/(?=\d)")  # "5mg/325mg": a slash between two strengths
 
@@ -78,10 +78,10 @@ class SigReader:
         units = _alternatives(self.time_units)
         counted = _alternatives(w for w in self.count_words if w.isalpha())
         # "q6h", "every 3 days", "every 4 weeks": an interval in any time unit.
-        self._every = re.compile(rf"\b(?:every|q)\s*({_NUMBER})(?:\s*(?:-|to|or)\s*({_NUMBER}))?\s*({units})\b")
-        self._times = re.compile(rf"\b({_NUMBER}|{counted})\s*(?:x|times)\s*(?:a|per|/)?\s*({units})\b")
+        self._every = re.compile(rf"\b(?:every|q)\s*({NUMBER_PATTERN})(?:\s*(?:-|to|or)\s*({NUMBER_PATTERN}))?\s*({units})\b")
+        self._times = re.compile(rf"\b({NUMBER_PATTERN}|{counted})\s*(?:x|times)\s*(?:a|per|/)?\s*({units})\b")
         joins = _alternatives(str(w).lower() for w in vocabulary["range words"])
-        self._range = re.compile(rf"(?<![\w.])({_NUMBER}|{counted})\s+(?:{joins})\s+({_NUMBER}|{counted})(?![\w.])")
+        self._range = re.compile(rf"(?<![\w.])({NUMBER_PATTERN}|{counted})\s+(?:{joins})\s+({NUMBER_PATTERN}|{counted})(?![\w.])")
 
     def mass_factor(self, unit: str) -> float | None:
         return self.mass.get(normalize_units(unit).strip())
@@ -226,6 +226,6 @@ def _alternatives(words: Iterable[str]) -> str:
 def _numbers(token: str) -> list[float] | None:
     """'5' → [5]; '5/325' → [5, 325]; '1-2' → [1, 2]; anything else → None."""
     parts = re.split(r"[/-]", token)
-    if not all(re.fullmatch(_NUMBER, part) for part in parts):
+    if not all(re.fullmatch(NUMBER_PATTERN, part) for part in parts):
         return None
     return [float(part) for part in parts]
