@@ -6,10 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 from flask import Flask
+from hypothesis import settings
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from cds import create_app
 from cds.service import Evaluator
+
+# Property tests are deterministic: the same examples on every run and machine, no example database.
+settings.register_profile("deterministic", derandomize=True, database=None, deadline=None)
+settings.load_profile("deterministic")
 
 
 @pytest.fixture(scope="session")
