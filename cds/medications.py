@@ -165,7 +165,7 @@ class MedicationReader:
         medication = Medication(
             source="", name=written, ingredients=tuple(ingredients),
             product=product.name if product else None,
-            dose=_dose_words(ingredients, sig), dose_band=band, purpose=purpose if is_order or purpose else None,
+            dose_band=band, purpose=purpose if is_order or purpose else None,
             dose_matches_purpose=matches_purpose, route="topical" if topical else "systemic",
             time_of_day=sig.time_of_day, as_needed=sig.as_needed,
         )
@@ -327,16 +327,3 @@ def _without(text: str, spans: list[tuple[int, int]]) -> str:
     for start, end in sorted(spans, reverse=True):
         text = text[:start] + " " + text[end:]
     return text
-
-
-def _dose_words(ingredients: list[Ingredient], sig: Sig) -> str | None:
-    doses = [f"{i.name} {format_number(i.daily_dose_mg)} mg a day" for i in ingredients
-             if i.daily_dose_mg is not None and not i.inactive_reason]
-    if not doses:
-        return None
-    words = "; ".join(doses)
-    if sig.as_needed:
-        words += " at most (as needed)"
-    if sig.time_of_day:
-        words += f", taken at {sig.time_of_day}" if sig.time_of_day == "bedtime" else f", taken in the {sig.time_of_day}"
-    return words

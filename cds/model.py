@@ -153,7 +153,6 @@ class Medication:
     ingredients: tuple[Ingredient, ...]
     product: str | None = None
     status: str = "active"
-    dose: str | None = None  # the normalized dose in words, e.g. "4.5 mg once a day at bedtime"
     dose_band: str | None = None
     purpose: str | None = None
     dose_matches_purpose: bool | None = None  # None when there is no stated purpose or no band
@@ -200,6 +199,13 @@ class Medication:
                     "dose_matches_purpose": self.dose_matches_purpose if drug_class == "naltrexone" else None,
                 }))
         return facts
+
+    @property
+    def dose(self) -> str | None:
+        """Every active ingredient's daily dose: 'oxycodone up to 20 mg a day as needed; ...'."""
+        doses = [f"{i.name} {self.dose_in_words(i)}" for i in self.ingredients
+                 if i.daily_dose_mg is not None and not i.inactive_reason]
+        return "; ".join(doses) or None
 
     def dose_in_words(self, ingredient: Ingredient) -> str | None:
         """'4.5 mg a day at bedtime', 'up to 20 mg a day as needed'; None when not known."""

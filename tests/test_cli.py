@@ -23,7 +23,7 @@ def test_check_prints_alerts_by_severity_and_how_each_line_was_read() -> None:
     assert any(line.startswith("CRITICAL LDN-OPI-001") for line in lines)
     severities = [line.split()[0] for line in lines if line.split() and line.split()[0] in ("CRITICAL", "WARNING", "INFO")]
     assert severities == sorted(severities, key=["CRITICAL", "WARNING", "INFO"].index)
-    assert "  medications[0]: 'Percocet 5/325 1 q6h prn' → opioid-agonist; oxycodone 20 mg a day" in result.output
+    assert "  medications[0]: 'Percocet 5/325 1 q6h prn' → opioid-agonist; oxycodone up to 20 mg a day as needed" in result.output
 
 
 def test_check_colours_by_severity_when_asked() -> None:
