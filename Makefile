@@ -30,8 +30,9 @@ install: $(VENV)/.installed
 
 install-dev: $(VENV)/.installed-dev
 
+# Local development: loopback only, CDS Hooks JWT checks off (a warning is logged at start-up).
 run: install
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --worker-class sync \
+	LDN_CDS_HOOKS_AUTH=off $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --worker-class sync \
 		'cds:create_app()'
 
 test: install-dev

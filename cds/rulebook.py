@@ -47,9 +47,15 @@ class _ParameterSchema(Schema):
     why = mfields.String(required=True, validate=validate.Length(min=1))
 
 
+# What a suggestion asks to be done, in clinical words; adapters map each to their own actions
+# (CDS Hooks: a FHIR delete, update or ServiceRequest create). Rules know nothing of FHIR.
+SUGGESTION_ACTIONS = ("cancel-this-order", "order-liver-tests", "order-pregnancy-test", "rewrite-dose-in-intended-unit")
+
+
 class _SuggestionSchema(Schema):
     label = mfields.String(required=True, validate=validate.Length(min=1, max=200))
     detail = mfields.String()
+    action = mfields.String(validate=validate.OneOf(SUGGESTION_ACTIONS))
 
 
 class _RuleSchema(Schema):

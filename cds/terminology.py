@@ -352,6 +352,10 @@ class Terminology:
     def analyte_for_loinc(self, code: str) -> AnalyteDef | None:
         return self._loinc.get(code.strip())
 
+    def loinc_codes(self) -> dict[str, str]:
+        """Every LOINC code a rule can use, with its analyte (for prefetch queries)."""
+        return {code: analyte.key for code, analyte in self._loinc.items()}
+
     def result_meaning(self, result: str | None) -> str | None:
         """'positive' or 'negative' for a qualitative result written either way, else None."""
         return self.result_words.get(result.strip().lower()) if result else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -24,8 +25,10 @@ def evaluator() -> Evaluator:
 
 
 @pytest.fixture()
-def app(evaluator: Evaluator) -> Iterator[Flask]:
-    yield create_app({"TESTING": True, "EVALUATOR": evaluator})
+def app(evaluator: Evaluator, tmp_path: Path) -> Iterator[Flask]:
+    # Feedback goes to a fresh SQLite file per test; CDS Hooks JWT checks are tested with their own app.
+    yield create_app({"TESTING": True, "EVALUATOR": evaluator, "HOOKS_AUTH": "off",
+                      "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"})
 
 
 @pytest.fixture()

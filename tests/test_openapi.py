@@ -178,12 +178,14 @@ def test_the_spec_loads_in_openapi_core_and_schemathesis(openapi: OpenAPI) -> No
     assert openapi.spec is not None
     loaded = schemathesis.openapi.from_path(str(SPEC_PATH))
     labels = {operation.ok().label for operation in loaded.get_all_operations()}
-    assert labels == {"POST /v1/evaluate", "GET /v1/rules", "GET /v1/rules/{ruleId}", "GET /healthz"}
+    assert labels == {"POST /v1/evaluate", "GET /v1/rules", "GET /v1/rules/{ruleId}", "GET /healthz",
+                      "GET /cds-services", "POST /cds-services/{serviceId}", "POST /cds-services/{serviceId}/feedback"}
 
 
 def test_every_flask_route_is_documented(spec: dict[str, Any], app: Flask) -> None:
     documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
-    served = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule).replace("{rule_id}", "{ruleId}"), method)
+    served = {(re.sub(r"<(?:\w+:)?(\w+)>", r"{\1}", rule.rule).replace("{rule_id}", "{ruleId}")
+               .replace("{service_id}", "{serviceId}"), method)
               for rule in app.url_map.iter_rules() if rule.endpoint != "static"
               for method in rule.methods - {"HEAD", "OPTIONS"}}
     assert documented == served

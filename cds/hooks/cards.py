@@ -1,0 +1,160 @@
+"""Alerts as CDS Hooks 2.0 cards: one card per alert, FHIR actions where one makes sense.
+
+The card says what matched, why, what to do and where it comes from; `source.topic.code` is the
+alert category; the override reasons are HL7's non-adherence reason codes.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from ..alerts import Alert
+from ..model import format_number
+
+CATEGORY_SYSTEM = "https://ldn-cds.org/CodeSystem/alert-category"
+_OVERRIDE_REASONS_FILE = (Path(__file__).resolve().parents[2] / "rules" / "reference" / "override-reasons"
+                          / "CodeSystem-non-adherence-reason-codes.json")
+LOINC = "http://loinc.org"
+# What the rules' suggestion actions order, as LOINC panels and tests a FHIR ServiceRequest names.
+_TESTS = {
+    "order-liver-tests": ("24325-3", "Hepatic function 2000 panel - Serum or Plasma"),
+    "order-pregnancy-test": ("2106-3", "Choriogonadotropin (pregnancy test) [Presence] in Urine"),
+}
+_UNIT_SWAP = {"mg": ("ug", "µg"), "ug": ("mg", "mg"), "mcg": ("mg", "mg"), "µg": ("mg", "mg")}
+
+
+@dataclass(frozen=True, slots=True)
+class CardContext:
+    """What a card needs beyond the alert: where links point and which order it is about."""
+
+    base_url: str  # the service's external base URL, e.g. "https://cds.example.org"
+    patient_id: str | None = None
+    order_resource: Mapping[str, Any] | None = None  # the draft MedicationRequest the alert is about
+    order_reference: str | None = None  # "MedicationRequest/123"
+
+
+@cache
+def override_reasons() -> tuple[dict[str, str], ...]:
+    """The HL7 non-adherence reason codes with their displays (a card's reasons need a display)."""
+    document = json.loads(_OVERRIDE_REASONS_FILE.read_text(encoding="utf-8"))
+    return tuple({"code": c["code"], "system": document["url"], "display": c["display"]} for c in document["concept"])
+
+
+def card(alert: Alert, context: CardContext) -> dict[str, Any]:
+    rule = alert.rule
+    rule_url = f"{context.base_url}/v1/rules/{rule.id}"
+    suggestions = [s for s in (_suggestion(item, context) for item in alert.suggestions) if s is not None]
+    body: dict[str, Any] = {
+        "uuid": str(uuid.uuid4()),
+        "summary": alert.summary,
+        "indicator": rule.severity,  # the rule severities are CDS Hooks' indicators
+        "detail": detail_markdown(alert),
+        "source": {
+            "label": f"LDN CDS: {rule.title}"[:140],
+            "url": rule_url,
+            "topic": {"system": CATEGORY_SYSTEM, "code": rule.category, "display": rule.category.replace("-", " ")},
+        },
+        "overrideReasons": [dict(reason) for reason in override_reasons()],
+        "links": [{"label": f"Rule {rule.id} v{rule.version}: conditions, thresholds and sources",
+                   "url": rule_url, "type": "absolute"}],
+    }
+    if suggestions:
+        body["suggestions"] = suggestions
+        body["selectionBehavior"] = "any"
+    return body
+
+
+def detail_markdown(alert: Alert) -> str:
+    rule = alert.rule
+    lines = [alert.detail, "", "**Why:** " + alert.rationale, ""]
+    matched = [_matched_words(fact) for fact in alert.matched]
+    lines += ["**What matched:**", *[f"- {words}" for words in matched if words], ""]
+    if alert.suggestions:
+        lines += ["**What to do:**"]
+        lines += [f"- {s['label']}" + (f": {s['detail']}" if s.get("detail") else "") for s in alert.suggestions]
+        lines.append("")
+    if rule.parameters:
+        lines.append("**Thresholds:** " + "; ".join(f"{p.name.replace('_', ' ')} {format_number(p.value)} {p.unit}"
+                                                     for p in rule.parameters))
+        lines.append("")
+    lines.append("**Sources:** " + "; ".join(f"[{s.label}]({s.url})" if s.url else s.label for s in rule.sources))
+    lines.append(f"\n*Rule {rule.id} v{rule.version} ({rule.category}).*")
+    return "\n".join(lines).strip()
+
+
+def _matched_words(fact: Mapping[str, Any]) -> str:
+    kind = fact.get("fact")
+    if kind in ("order", "medication"):
+        what = "ordered" if kind == "order" else fact.get("status", "")
+        return f"{fact.get('name')} ({fact.get('ingredient')}, {fact.get('dose', 'dose not given')}; {what})"
+    if kind == "condition":
+        return f"{fact.get('name')} ({fact.get('code') or 'no code'}; {fact.get('status')})"
+    if kind == "lab":
+        if not fact.get("recorded"):
+            return f"{fact.get('name')}: no result on record"
+        return f"{fact.get('name')} {fact.get('result')} on {fact.get('date')}"
+    if kind == "patient":
+        return (f"patient: sex {fact.get('sex')}, age {format_number(fact.get('age_years'))}, pregnancy "
+                f"{fact.get('pregnancy')} ({fact.get('pregnancy_evidence')}), lactation {fact.get('lactation')}")
+    if kind == "problem":
+        return f"{fact.get('subject')}: {fact.get('reason')}"
+    return ""
+
+
+def _suggestion(item: Mapping[str, str], context: CardContext) -> dict[str, Any] | None:
+    """A rule suggestion with an action becomes a card suggestion; advice-only ones stay in the detail."""
+    action_kind = item.get("action")
+    if action_kind is None:
+        return None
+    action = _action(action_kind, item["label"], context)
+    if action is None:
+        return None
+    return {"label": item["label"], "uuid": str(uuid.uuid4()), "isRecommended": False, "actions": [action]}
+
+
+def _action(kind: str, label: str, context: CardContext) -> dict[str, Any] | None:
+    if kind == "cancel-this-order":
+        if not context.order_reference:
+            return None
+        return {"type": "delete", "description": label, "resourceId": context.order_reference}
+    if kind in _TESTS:
+        code, display = _TESTS[kind]
+        resource: dict[str, Any] = {
+            "resourceType": "ServiceRequest",
+            "status": "draft",
+            "intent": "proposal",
+            "code": {"coding": [{"system": LOINC, "code": code, "display": display}], "text": display},
+        }
+        if context.patient_id:
+            resource["subject"] = {"reference": f"Patient/{context.patient_id}"}
+        return {"type": "create", "description": label, "resource": resource}
+    if kind == "rewrite-dose-in-intended-unit":
+        return _rewritten_unit(label, context)
+    return None
+
+
+def _rewritten_unit(label: str, context: CardContext) -> dict[str, Any] | None:
+    """The same order with its dose unit swapped mg ⇄ µg (only when the dose is structured)."""
+    if not context.order_resource:
+        return None
+    updated = copy.deepcopy(dict(context.order_resource))
+    changed = False
+    for dosage in updated.get("dosageInstruction") or ():
+        for dose_and_rate in dosage.get("doseAndRate") or ():
+            quantity = dose_and_rate.get("doseQuantity")
+            unit = (quantity or {}).get("code") or (quantity or {}).get("unit")
+            if not quantity or unit not in _UNIT_SWAP:
+                continue
+            code, shown = _UNIT_SWAP[unit]
+            quantity.update(code=code, unit=shown, system="http://unitsofmeasure.org")
+            changed = True
+    if not changed:
+        return None
+    return {"type": "update", "description": f"{label}: dose unit changed to {shown}", "resource": updated}

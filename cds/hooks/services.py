@@ -1,0 +1,68 @@
+"""The CDS Services this product offers, as discovery describes them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..terminology import Terminology
+
+VERSION = "v1"
+
+
+@dataclass(frozen=True, slots=True)
+class Service:
+    id: str
+    hook: str
+    title: str
+    description: str
+    prefetch: dict[str, str] = field(default_factory=dict)
+
+    def discovery(self) -> dict[str, Any]:
+        return {
+            "hook": self.hook,
+            "id": self.id,
+            "title": self.title,
+            "description": self.description,
+            "prefetch": dict(self.prefetch),
+            "usageRequirements": (
+                "Send the prefetch, or fhirServer with fhirAuthorization so that the service can read what "
+                "is missing. Sign requests with a JWT from an issuer the site has trusted (see README)."),
+        }
+
+
+def prefetch_templates(terminology: Terminology) -> dict[str, str]:
+    """What the rules read: the patient, medications, conditions and the LOINC codes they test."""
+    loinc = sorted(terminology.loinc_codes())
+    patient = "{{context.patientId}}"
+    return {
+        "patient": f"Patient/{patient}",
+        "medicationRequests": f"MedicationRequest?patient={patient}&status=active,on-hold,completed,stopped",
+        "medicationStatements": f"MedicationStatement?patient={patient}",
+        "conditions": f"Condition?patient={patient}",
+        "labs": f"Observation?patient={patient}&code=" + ",".join(f"http://loinc.org|{c}" for c in loinc),
+    }
+
+
+def services(terminology: Terminology) -> tuple[Service, ...]:
+    prefetch = prefetch_templates(terminology)
+    return (
+        Service(
+            id=f"ldn-order-select-{VERSION}",
+            hook="order-select",
+            title="Naltrexone (LDN/ULDN) order check",
+            description=("As a naltrexone order is selected: opioid conflicts and opioid-free intervals, mg vs µg "
+                         "errors, duplicate antagonists, pregnancy, liver, kidney, transplant and interactions; "
+                         "and opioid or antagonist orders for a patient on naltrexone."),
+            prefetch=prefetch,
+        ),
+        Service(
+            id=f"ldn-order-sign-{VERSION}",
+            hook="order-sign",
+            title="Naltrexone (LDN/ULDN) check before signing",
+            description=("Before naltrexone orders (or opioid orders for a patient on naltrexone) are signed: the "
+                         "same checks as order-select, with suggestions to cancel a duplicate, correct a unit "
+                         "or order baseline tests."),
+            prefetch=prefetch,
+        ),
+    )

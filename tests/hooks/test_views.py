@@ -1,0 +1,222 @@
+"""CDS Hooks end to end, as an EHR calls it: discovery, hook calls, prefetch, JWT, feedback."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
+from flask.testing import FlaskClient
+from jwt.algorithms import ECAlgorithm
+
+from cds import create_app
+from cds.service import Evaluator
+
+from .test_prefetch import TOKEN, FhirServer, fhir  # noqa: F401 (fhir is a fixture)
+
+EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples" / "cds-hooks"
+SIGN = "/cds-services/ldn-order-sign-v1"
+SELECT = "/cds-services/ldn-order-select-v1"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+
+def medication_request(id_: str, code: str, text: str, dose: float | None = None, unit: str = "mg",
+                       timing: str = "QD", status: str = "active") -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "MedicationRequest", "id": id_, "status": status, "intent": "order",
+        "subject": {"reference": "Patient/p1"},
+        "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": code}], "text": text},
+    }
+    if dose is not None:
+        resource["dosageInstruction"] = [{"timing": {"code": {"coding": [{"code": timing}], "text": timing}},
+                                          "doseAndRate": [{"doseQuantity": {"value": dose, "unit": unit,
+                                                                            "code": unit}}]}]
+    return resource
+
+
+def bundle(*resources: dict[str, Any]) -> dict[str, Any]:
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+
+
+PATIENT = {"resourceType": "Patient", "id": "p1", "gender": "male", "birthDate": "1970-03-04"}
+LDN_DRAFT = medication_request("draft-ldn", "7243", "naltrexone (compounded LDN)", 4.5, "mg", "HS", "draft")
+OXYCODONE = medication_request("rx-oxy", "7804", "oxycodone 5 mg tablet", 5, "mg", "Q6H")
+
+
+def order_sign(draft: dict[str, Any] = LDN_DRAFT, prefetch: dict[str, Any] | None = None,
+               **extra: Any) -> dict[str, Any]:
+    return {
+        "hook": "order-sign", "hookInstance": str(uuid.uuid4()),
+        "context": {"userId": "Practitioner/dr", "patientId": "p1", "draftOrders": bundle(draft)},
+        "prefetch": prefetch if prefetch is not None else {
+            "patient": PATIENT, "medicationRequests": bundle(OXYCODONE), "medicationStatements": None,
+            "conditions": None, "labs": None},
+        **extra,
+    }
+
+
+def rules_of(response: Any) -> list[str]:
+    return [card["links"][0]["url"].rsplit("/", 1)[1] for card in response.get_json()["cards"]]
+
+
+def test_discovery_lists_versioned_order_services_with_prefetch(client: FlaskClient) -> None:
+    services = {s["id"]: s for s in client.get("/cds-services").get_json()["services"]}
+    assert {s["hook"] for s in services.values()} == {"order-select", "order-sign"}
+    prefetch = services["ldn-order-sign-v1"]["prefetch"]
+    assert prefetch["patient"] == "Patient/{{context.patientId}}"
+    assert prefetch["medicationRequests"].startswith("MedicationRequest?patient={{context.patientId}}&status=active")
+    assert "http://loinc.org|1742-6" in prefetch["labs"] and "http://loinc.org|98979-8" in prefetch["labs"]
+    assert all(s["usageRequirements"] for s in services.values())
+
+
+def test_order_sign_for_ldn_with_an_active_opioid_gives_a_critical_card(client: FlaskClient) -> None:
+    response = client.post(SIGN, json=order_sign())
+    assert response.status_code == 200
+    [conflict] = [c for c in response.get_json()["cards"] if c["source"]["topic"]["code"] == "opioid-conflict"]
+    assert conflict["indicator"] == "critical"
+    assert "oxycodone" in conflict["summary"]
+    assert conflict["links"][0]["url"].endswith("/v1/rules/LDN-OPI-001")
+
+
+def test_a_uldn_order_in_mg_gets_a_card_that_rewrites_it_in_micrograms(client: FlaskClient) -> None:
+    draft = medication_request("draft-uldn", "7243", "ULDN naltrexone", 1, "mg", "BID", "draft")
+    cards = client.post(SIGN, json=order_sign(draft)).get_json()["cards"]
+    [dose] = [c for c in cards if c["source"]["topic"]["code"] == "dose"]
+    [action] = dose["suggestions"][0]["actions"]
+    assert action["type"] == "update" and action["resource"]["id"] == "draft-uldn"
+    assert action["resource"]["dosageInstruction"][0]["doseAndRate"][0]["doseQuantity"]["code"] == "ug"
+
+
+def test_order_select_checks_only_the_selected_order(client: FlaskClient) -> None:
+    body = order_sign()
+    body["hook"] = "order-select"
+    body["context"]["draftOrders"] = bundle(LDN_DRAFT, medication_request("draft-x", "6809", "metformin 500 mg",
+                                                                          500, "mg", "BID", "draft"))
+    body["context"]["selections"] = ["MedicationRequest/draft-x"]
+    assert client.post(SELECT, json=body).get_json()["cards"] == []
+    body["context"]["selections"] = ["MedicationRequest/draft-ldn"]
+    assert "LDN-OPI-001" in rules_of(client.post(SELECT, json=body))
+
+
+def test_a_wrong_hook_or_service_is_a_clear_4xx(client: FlaskClient) -> None:
+    wrong = client.post(SELECT, json=order_sign())
+    assert wrong.status_code == 400 and wrong.mimetype == "application/problem+json"
+    assert "hook" in wrong.get_json()["errors"]
+    assert client.post("/cds-services/nope", json=order_sign()).status_code == 404
+    missing = client.post(SIGN, json={"hook": "order-sign"})
+    assert set(missing.get_json()["errors"]) >= {"hookInstance", "context"}
+
+
+def test_missing_prefetch_without_a_fhir_server_is_412(client: FlaskClient) -> None:
+    response = client.post(SIGN, json=order_sign(prefetch={}))
+    assert response.status_code == 412
+    assert response.mimetype == "application/problem+json"
+
+
+def test_missing_prefetch_is_read_from_the_fhir_server(client: FlaskClient, fhir: FhirServer) -> None:
+    body = order_sign(prefetch={}, fhirServer=fhir.url,
+                      fhirAuthorization={"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300,
+                                         "scope": "user/*.read", "subject": "ldn-cds"})
+    response = client.post(SIGN, json=body)
+    assert response.status_code == 200, response.get_json()
+    paths = [path for path, _ in fhir.requests]
+    assert "/fhir/Patient/p1" in paths
+    assert any(path.startswith("/fhir/MedicationRequest?patient=p1") for path in paths)
+
+
+def test_a_failing_fhir_server_is_412(client: FlaskClient, fhir: FhirServer) -> None:
+    body = order_sign(prefetch={}, fhirServer=fhir.url,
+                      fhirAuthorization={"access_token": "expired", "token_type": "Bearer"})
+    assert client.post(SIGN, json=body).status_code == 412
+
+
+def _example_requests() -> list[tuple[str, str]]:
+    files = sorted(EXAMPLES.glob("*/request*.json")) + sorted(EXAMPLES.glob("pddi-cds/*.json"))
+    return [(str(path.relative_to(EXAMPLES)), path.read_text(encoding="utf-8")) for path in files]
+
+
+@pytest.mark.parametrize(("name", "text"), _example_requests(), ids=[n for n, _ in _example_requests()])
+def test_every_published_example_request_gets_200_or_a_clear_4xx(client: FlaskClient, name: str, text: str) -> None:
+    try:
+        hook = json.loads(text).get("hook", "order-sign")
+    except ValueError:
+        hook = "order-sign"
+    service = {"order-select": SELECT, "order-sign": SIGN}.get(hook, SIGN)
+    response = client.post(service, data=text, content_type="application/json")
+    assert response.status_code in (200, 400, 412), (name, response.get_json())
+    if response.status_code == 200:
+        assert isinstance(response.get_json()["cards"], list)
+    else:
+        assert response.mimetype == "application/problem+json"
+
+
+def test_feedback_on_an_issued_card_is_stored_and_survives_a_restart(evaluator: Evaluator, tmp_path: Path) -> None:
+    config = {"TESTING": True, "EVALUATOR": evaluator, "HOOKS_AUTH": "off",
+              "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"}
+    first = create_app(config).test_client()
+    card = first.post(SIGN, json=order_sign()).get_json()["cards"][0]
+    feedback = {"feedback": [{"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-23T10:00:00Z",
+                              "overrideReason": {"reason": card["overrideReasons"][0], "userComment": "discussed"}}]}
+    assert first.post(f"{SIGN}/feedback", json=feedback).get_json() == {"received": 1}
+    assert first.post(f"{SIGN}/feedback", json=feedback).status_code == 200  # idempotent
+    second = create_app(config)
+    entries = second.extensions["ldn_cds_hooks"]["feedback"].feedback_for(card["uuid"])
+    assert [(e.outcome, e.override_code) for e in entries] == [("overridden", card["overrideReasons"][0]["code"])]
+
+
+def test_feedback_for_a_card_never_issued_is_refused(client: FlaskClient) -> None:
+    body = {"feedback": [{"card": str(uuid.uuid4()), "outcome": "accepted", "outcomeTimestamp": "2026-11-23T10:00:00Z",
+                          "acceptedSuggestions": [{"id": str(uuid.uuid4())}]}]}
+    response = client.post(f"{SIGN}/feedback", json=body)
+    assert response.status_code == 400 and response.mimetype == "application/problem+json"
+
+
+# ---- JWT: a site with one trusted issuer ------------------------------------------------------
+
+ISS = "https://ehr.example.org"
+
+
+@pytest.fixture(scope="module")
+def key() -> ec.EllipticCurvePrivateKey:
+    return ec.generate_private_key(ec.SECP384R1())
+
+
+@pytest.fixture()
+def secured(evaluator: Evaluator, key: Any, tmp_path: Path) -> Flask:
+    jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    jwk.update(kid="k1", use="sig", alg="ES384")
+    issuers = [{"iss": ISS, "jwks": {"keys": [jwk]}}]
+    return create_app({"TESTING": True, "EVALUATOR": evaluator, "HOOKS_TRUSTED_ISSUERS": json.dumps(issuers),
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"})
+
+
+def token(key: Any, audience: str) -> str:
+    now = int(time.time())
+    return jwt.encode({"iss": ISS, "aud": audience, "iat": now, "exp": now + 120, "jti": str(uuid.uuid4())},
+                      key, algorithm="ES384", headers={"kid": "k1", "typ": "JWT"})
+
+
+def test_a_hook_call_without_a_token_is_401_with_no_detail(secured: Flask) -> None:
+    response = secured.test_client().post(SIGN, json=order_sign())
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"].startswith("Bearer")
+    assert response.get_json()["detail"] == "Authentication required."
+
+
+def test_a_signed_es384_token_for_this_service_is_accepted_once(secured: Flask, key: Any) -> None:
+    client = secured.test_client()
+    signed = token(key, f"http://localhost{SIGN}")
+    headers = {"Authorization": f"Bearer {signed}"}
+    assert client.post(SIGN, json=order_sign(), headers=headers).status_code == 200
+    assert client.post(SIGN, json=order_sign(), headers=headers).status_code == 401  # jti replay
+
+
+def test_a_token_for_another_service_is_refused(secured: Flask, key: Any) -> None:
+    headers = {"Authorization": f"Bearer {token(key, 'http://localhost' + SELECT)}"}
+    assert secured.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 401
