@@ -83,8 +83,9 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
         "lactation": LACTATION,
         "lactation_evidence": "text",
     },
-    # The proposed order and the current medication list share one shape.
-    "order": _MEDICATION_FIELDS,
+    # The proposed order and the current medication list share one shape; an order may be a
+    # current prescription under review rather than a new one.
+    "order": {**_MEDICATION_FIELDS, "under_review": "yes/no"},
     "medication": _MEDICATION_FIELDS,
     "condition": {
         "concept": CONCEPTS,
@@ -157,6 +158,7 @@ class Medication:
     purpose: str | None = None
     dose_matches_purpose: bool | None = None  # None when there is no stated purpose or no band
     route: str = "systemic"
+    under_review: bool = False  # an order that is a current prescription being reviewed, not a new one
     time_of_day: str | None = None
     as_needed: bool = False
     started: date | None = None
@@ -197,6 +199,7 @@ class Medication:
                     "dose": self.dose_in_words(ingredient),
                     "dose_band": band,
                     "dose_matches_purpose": self.dose_matches_purpose if drug_class == "naltrexone" else None,
+                    "under_review": self.under_review if kind == "order" else None,
                 }))
         return facts
 

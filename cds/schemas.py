@@ -118,6 +118,8 @@ class MedicationSchema(Schema):
 class OrderSchema(MedicationSchema):
     purpose = fields.String(validate=validate.OneOf(PURPOSES),
                             metadata={"description": "What the prescriber says the order is for"})
+    review = fields.Boolean(load_default=False, metadata={
+        "description": "The order is a current prescription under review (patient-view), not a new one"})
 
 
 class ConditionSchema(Schema):

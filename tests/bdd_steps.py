@@ -296,3 +296,94 @@ def order_read_as(evaluation: Evaluation, words: str) -> None:
     assert order is not None, "the service did not understand an order"
     assert order["dose"] is not None and words in order["dose"], \
         f"the order was read as {order['dose']!r}, expected it to say {words!r}"
+
+
+# ---- When: the same patient through CDS Hooks (features/cds-hooks.feature) -------------------
+# The Given steps' patient becomes FHIR R4 resources sent as an EHR would: prefetch Bundles and a
+# draft MedicationRequest. CDS Hooks evaluates "now", so dates keep their distance from the
+# scenario's evaluation date.
+
+_HOOK_SERVICES = {"order-sign": "/cds-services/ldn-order-sign-v1", "patient-view": "/cds-services/ldn-patient-view-v1"}
+
+
+def _shift(request: dict[str, Any]) -> Any:
+    scenario_day = date.fromisoformat(request.get("evaluationTime", date.today().isoformat())[:10])
+    offset = date.today() - scenario_day
+    return lambda day: (date.fromisoformat(str(day)[:10]) + offset).isoformat()
+
+
+def _fhir_medication(index: int, entry: dict[str, Any], shift: Any, status: str | None = None) -> dict[str, Any]:
+    resource: dict[str, Any] = {"resourceType": "MedicationRequest", "id": f"rx-{index}", "intent": "order",
+                                "status": status or {"on-hold": "on-hold", "unknown": "unknown"}.get(
+                                    entry.get("status", "active"), "active"),
+                                "subject": {"reference": "Patient/p1"},
+                                "medicationCodeableConcept": {"text": entry["text"]}}
+    if entry.get("status") in ("stopped", "completed"):
+        resource["status"] = "stopped"
+    if entry.get("end"):
+        resource["dispenseRequest"] = {"validityPeriod": {"end": shift(entry["end"])}}
+    return resource
+
+
+def _hook_request(request: dict[str, Any], hook: str, order_text: str | None) -> dict[str, Any]:
+    shift = _shift(request)
+    patient = request.get("patient", {})
+    fhir_patient: dict[str, Any] = {"resourceType": "Patient", "id": "p1",
+                                    "gender": {"other": "other"}.get(patient.get("sex"), patient.get("sex", "unknown"))}
+    if "age" in patient:  # born on 1 January: the age is right whatever today is
+        fhir_patient["birthDate"] = date(date.today().year - patient["age"], 1, 1).isoformat()
+    conditions = [{"resourceType": "Condition", "id": f"c-{i}", "subject": {"reference": "Patient/p1"},
+                   "clinicalStatus": {"coding": [{"code": c.get("status", "active")}]},
+                   "code": {"coding": [{"system": "http://hl7.org/fhir/sid/icd-10-cm", "code": c["code"]}],
+                            "text": c.get("text", c["code"])}}
+                  for i, c in enumerate(request.get("conditions", [])) if c.get("code")]
+    labs = []
+    for i, lab in enumerate(request.get("labs", [])):
+        observation: dict[str, Any] = {"resourceType": "Observation", "id": f"o-{i}", "status": "final",
+                                       "subject": {"reference": "Patient/p1"},
+                                       "code": {"coding": [{"system": "http://loinc.org", "code": lab["code"]}]},
+                                       "effectiveDateTime": shift(lab["date"])}
+        if "value" in lab:
+            observation["valueQuantity"] = {"value": lab["value"], "unit": lab.get("unit", "")}
+        else:
+            observation["valueString"] = lab["result"]
+        labs.append(observation)
+    medications = [_fhir_medication(i, m, shift) for i, m in enumerate(request.get("medications", []))]
+
+    def bundle(resources: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"resourceType": "Bundle", "type": "searchset", "entry": [{"resource": r} for r in resources]}
+
+    context: dict[str, Any] = {"userId": "Practitioner/pharmacist", "patientId": "p1"}
+    if order_text:
+        draft = _fhir_medication(99, {"text": order_text}, shift, status="draft")
+        context["draftOrders"] = {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": draft}]}
+    return {"hook": hook, "hookInstance": "bdd-hook-instance", "context": context,
+            "prefetch": {"patient": fhir_patient, "medicationRequests": bundle(medications),
+                         "medicationStatements": None, "conditions": bundle(conditions), "labs": bundle(labs)}}
+
+
+def _through_hooks(client: FlaskClient, request: dict[str, Any], hook: str, order_text: str | None) -> Evaluation:
+    response = client.post(_HOOK_SERVICES[hook], json=_hook_request(request, hook, order_text))
+    assert response.status_code == 200, f"{hook} answered {response.status_code}: {response.get_json()}"
+    alerts = [{"rule": card["links"][0]["url"].rsplit("/", 1)[1], "severity": card["indicator"],
+               "category": card["source"]["topic"]["code"], "summary": card["summary"], "detail": card["detail"]}
+              for card in response.get_json()["cards"]]
+    return Evaluation({"alerts": alerts, "cards": response.get_json()["cards"]})
+
+
+@when(parsers.re(r'the EHR signs the order "(?P<text>[^"]+)" through CDS Hooks'), target_fixture="evaluation")
+def sign_through_hooks(client: FlaskClient, ldn_request: dict[str, Any], text: str) -> Evaluation:
+    return _through_hooks(client, ldn_request, "order-sign", text)
+
+
+@when(parsers.re(r"the EHR opens the patient's chart \(CDS Hooks patient-view\)"), target_fixture="evaluation")
+def chart_through_hooks(client: FlaskClient, ldn_request: dict[str, Any]) -> Evaluation:
+    return _through_hooks(client, ldn_request, "patient-view", None)
+
+
+@then(parsers.re(r'the card for (?P<rule>LDN-[A-Z]+-\d{3}) offers to "(?P<label>[^"]+)"'))
+def card_offers(evaluation: Evaluation, rule: str, label: str) -> None:
+    cards = [c for c in evaluation.body["cards"] if c["links"][0]["url"].endswith(rule)]
+    assert cards, f"no card for {rule}; {evaluation.describe()}"
+    labels = [s["label"] for c in cards for s in c.get("suggestions", ())]
+    assert label in labels, f"{rule} offers {labels}"

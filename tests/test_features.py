@@ -22,6 +22,7 @@ AREAS = (
     "interaction",
     "dose",
     "data-quality",
+    "cds-hooks",
 )
 
 for _area in AREAS:

@@ -46,7 +46,6 @@ from sqlalchemy import (
     Column,
     Connection,
     DateTime,
-    Engine,
     ForeignKey,
     ForeignKeyConstraint,
     Integer,

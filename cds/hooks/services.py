@@ -65,4 +65,13 @@ def services(terminology: Terminology) -> tuple[Service, ...]:
                          "or order baseline tests."),
             prefetch=prefetch,
         ),
+        Service(
+            id=f"ldn-patient-view-{VERSION}",
+            hook="patient-view",
+            title="Review of a patient on naltrexone (LDN/ULDN)",
+            description=("When the chart of a patient taking naltrexone is opened: each current naltrexone "
+                         "prescription is reviewed against the medication list, conditions and labs (opioids, "
+                         "duplicates, mg vs µg, pregnancy, liver, kidney, transplant, interactions)."),
+            prefetch=prefetch,
+        ),
     )

@@ -186,21 +186,20 @@ def _cards(service: Service, envelope: dict[str, Any], patient: Any) -> tuple[li
     drafts = [d for d in patient.draft_orders if d.entry is not None]
     selected = [d for d in drafts if not patient.selections
                 or f"{d.resource_type}/{d.resource_id}" in patient.selections]
+    reviews = _under_review(known) if service.hook == "patient-view" else []
     cards: list[dict] = []
     issued: list[IssuedCard] = []
     seen: set[tuple[str, str]] = set()
-    for draft in selected:
-        others = [d.entry for d in drafts if d is not draft]  # drafts signed together count as current
-        body = {**known, "evaluationTime": now.isoformat(), "order": draft.entry,
-                "medications": list(known.get("medications", [])) + others}
+    for draft, order, medications in [*_order_checks(known, drafts, selected), *reviews]:
+        body = {**known, "evaluationTime": now.isoformat(), "order": order, "medications": medications}
         try:
             loaded = EVALUATE_REQUEST.load(body)
         except ValidationError as error:
-            raise InputError({f"context.draftOrders {draft.resource_id or ''}".strip(): [
-                f"{path}: {', '.join(reasons)}" for path, reasons in flatten_errors(error.messages).items()]},
-                "Unusable FHIR data") from None
-        reference = f"{draft.resource_type}/{draft.resource_id}" if draft.resource_id else None
-        context = CardContext(base_url, patient_id, draft.resource, reference)
+            raise InputError({"context": [f"{path}: {', '.join(reasons)}"
+                                          for path, reasons in flatten_errors(error.messages).items()]},
+                             "Unusable FHIR data") from None
+        reference = f"{draft.resource_type}/{draft.resource_id}" if draft and draft.resource_id else None
+        context = CardContext(base_url, patient_id, draft.resource if draft else None, reference)
         for alert in evaluator().evaluate(loaded).alerts:
             key = (alert.rule.id, alert.summary)
             if key in seen:  # the same finding about the medication list, once
@@ -213,6 +212,30 @@ def _cards(service: Service, envelope: dict[str, Any], patient: Any) -> tuple[li
                                      suggestion_ids=tuple(s["uuid"] for s in made.get("suggestions", ())),
                                      issued_at=now))
     return cards, issued
+
+
+def _order_checks(known: dict[str, Any], drafts: list[Any], selected: list[Any]) -> list[tuple[Any, dict, list]]:
+    """Each selected draft order, with the other drafts (signed together) counted as current."""
+    current = list(known.get("medications", []))
+    return [(draft, draft.entry, current + [d.entry for d in drafts if d is not draft]) for draft in selected]
+
+
+def _under_review(known: dict[str, Any]) -> list[tuple[None, dict, list]]:
+    """patient-view: each current naltrexone prescription, reviewed as an order against the rest."""
+    medications = list(known.get("medications", []))
+    reader = evaluator().normalizer
+    today = datetime.now(timezone.utc).date()
+    reviews = []
+    for index, entry in enumerate(medications):
+        try:
+            loaded = EVALUATE_REQUEST.load({"medications": [entry]})["medications"][0]
+        except ValidationError:
+            continue  # reported when the whole request is loaded
+        read = reader.medication(loaded, f"medications[{index}]", today, [])
+        if read is not None and read.status != "stopped" and "naltrexone" in read.classes:
+            order = {key: value for key, value in entry.items() if key not in ("status", "start", "end")}
+            reviews.append((None, {**order, "review": True}, medications[:index] + medications[index + 1:]))
+    return reviews
 
 
 def _precondition_failed() -> Response:

@@ -65,9 +65,9 @@ def rules_of(response: Any) -> list[str]:
     return [card["links"][0]["url"].rsplit("/", 1)[1] for card in response.get_json()["cards"]]
 
 
-def test_discovery_lists_versioned_order_services_with_prefetch(client: FlaskClient) -> None:
+def test_discovery_lists_versioned_services_with_prefetch(client: FlaskClient) -> None:
     services = {s["id"]: s for s in client.get("/cds-services").get_json()["services"]}
-    assert {s["hook"] for s in services.values()} == {"order-select", "order-sign"}
+    assert {s["hook"] for s in services.values()} == {"order-select", "order-sign", "patient-view"}
     prefetch = services["ldn-order-sign-v1"]["prefetch"]
     assert prefetch["patient"] == "Patient/{{context.patientId}}"
     assert prefetch["medicationRequests"].startswith("MedicationRequest?patient={{context.patientId}}&status=active")
@@ -102,6 +102,33 @@ def test_order_select_checks_only_the_selected_order(client: FlaskClient) -> Non
     assert client.post(SELECT, json=body).get_json()["cards"] == []
     body["context"]["selections"] = ["MedicationRequest/draft-ldn"]
     assert "LDN-OPI-001" in rules_of(client.post(SELECT, json=body))
+
+
+VIEW = "/cds-services/ldn-patient-view-v1"
+
+
+def patient_view(*medications: dict[str, Any]) -> dict[str, Any]:
+    return {"hook": "patient-view", "hookInstance": str(uuid.uuid4()),
+            "context": {"userId": "Practitioner/dr", "patientId": "p1"},
+            "prefetch": {"patient": PATIENT, "medicationRequests": bundle(*medications), "medicationStatements": None,
+                         "conditions": None, "labs": None}}
+
+
+def test_patient_view_reviews_current_ldn_against_the_medication_list(client: FlaskClient) -> None:
+    ldn = medication_request("rx-ldn", "7243", "naltrexone (compounded LDN)", 4.5, "mg", "HS")
+    rules = rules_of(client.post(VIEW, json=patient_view(ldn, OXYCODONE)))
+    assert "LDN-OPI-001" in rules
+    assert "LDN-TIT-001" not in rules  # a current prescription is not a new start
+
+
+def test_patient_view_without_naltrexone_has_nothing_to_say(client: FlaskClient) -> None:
+    assert client.post(VIEW, json=patient_view(OXYCODONE)).get_json()["cards"] == []
+
+
+def test_patient_view_of_uldn_with_an_opioid_is_information(client: FlaskClient) -> None:
+    uldn = medication_request("rx-uldn", "7243", "ULDN naltrexone", 1, "ug", "BID")
+    cards = client.post(VIEW, json=patient_view(uldn, OXYCODONE)).get_json()["cards"]
+    assert [c["indicator"] for c in cards if c["source"]["topic"]["code"] == "opioid-conflict"] == ["info"]
 
 
 def test_a_wrong_hook_or_service_is_a_clear_4xx(client: FlaskClient) -> None:
@@ -147,7 +174,7 @@ def test_every_published_example_request_gets_200_or_a_clear_4xx(client: FlaskCl
         hook = json.loads(text).get("hook", "order-sign")
     except ValueError:
         hook = "order-sign"
-    service = {"order-select": SELECT, "order-sign": SIGN}.get(hook, SIGN)
+    service = {"order-select": SELECT, "order-sign": SIGN, "patient-view": VIEW}.get(hook, SIGN)
     response = client.post(service, data=text, content_type="application/json")
     assert response.status_code in (200, 400, 412), (name, response.get_json())
     if response.status_code == 200:
