@@ -57,8 +57,12 @@ class FhirServer:
 
 
 def _page(number: int, following: str | None) -> dict[str, Any]:
+    drug = {"coding": [{"system": "http://www.nlm.nih.gov/research/umls/rxnorm", "code": "7804"}],
+            "text": "oxycodone 5 mg every 6 hours"} if number == 1 else {"text": "metformin 500 mg twice daily"}
     bundle: dict[str, Any] = {"resourceType": "Bundle", "type": "searchset", "entry": [
-        {"resource": {"resourceType": "MedicationRequest", "id": f"mr{number}", "status": "active"}}]}
+        {"resource": {"resourceType": "MedicationRequest", "id": f"mr{number}", "status": "active",
+                      "intent": "order", "subject": {"reference": "Patient/p1"},
+                      "medicationCodeableConcept": drug}}]}
     if following:
         bundle["link"] = [{"relation": "next", "url": following}]
     return bundle

@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -152,6 +153,7 @@ def test_missing_prefetch_is_read_from_the_fhir_server(client: FlaskClient, fhir
                                          "scope": "user/*.read", "subject": "ldn-cds"})
     response = client.post(SIGN, json=body)
     assert response.status_code == 200, response.get_json()
+    assert "LDN-OPI-001" in rules_of(response)  # the oxycodone read from the FHIR server
     paths = [path for path, _ in fhir.requests]
     assert "/fhir/Patient/p1" in paths
     assert any(path.startswith("/fhir/MedicationRequest?patient=p1") for path in paths)
@@ -247,3 +249,22 @@ def test_a_signed_es384_token_for_this_service_is_accepted_once(secured: Flask, 
 def test_a_token_for_another_service_is_refused(secured: Flask, key: Any) -> None:
     headers = {"Authorization": f"Bearer {token(key, 'http://localhost' + SELECT)}"}
     assert secured.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 401
+
+
+def test_an_ehr_style_client_fills_prefetch_from_discovery_and_gets_the_right_cards(
+        client: FlaskClient, fhir: FhirServer) -> None:
+    """The EHR reads discovery, renders each template with its context, reads its own FHIR server
+    and posts order-sign with the prefetch filled in."""
+    service = next(s for s in client.get("/cds-services").get_json()["services"] if s["hook"] == "order-sign")
+    context = {"userId": "Practitioner/dr", "patientId": "p1", "draftOrders": bundle(LDN_DRAFT)}
+    prefetch = {}
+    with httpx.Client() as http:
+        for key, template in service["prefetch"].items():
+            url = fhir.url + "/" + template.replace("{{context.patientId}}", context["patientId"])
+            prefetch[key] = http.get(url, headers={"Authorization": f"Bearer {TOKEN}"}).json()
+    # The FHIR server's search is paged: the EHR sends the first page only, as it is.
+    body = {"hook": "order-sign", "hookInstance": str(uuid.uuid4()), "context": context, "prefetch": prefetch}
+    response = client.post(f"/cds-services/{service['id']}", json=body)
+    assert response.status_code == 200
+    assert fhir.requests and all(auth == f"Bearer {TOKEN}" for _, auth in fhir.requests)
+    assert "LDN-OPI-001" in rules_of(response)  # the oxycodone on the EHR's own server
