@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, render_template, request
 from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound, UnsupportedMediaType
 
@@ -52,10 +52,13 @@ def rules() -> Response:
 
 
 @bp.get("/rules/<rule_id>")
-def rule(rule_id: str) -> Response:
+def rule(rule_id: str) -> Response | str:
     found = evaluator().rulebook.get(rule_id)
     if found is None:
         raise NotFound(f"No rule has the id {rule_id!r}.")
+    # A clinician following a card's link gets a page; programs get JSON.
+    if request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html":
+        return render_template("rule.html", rule=found)
     return jsonify(rule_view(found))
 
 

@@ -188,3 +188,10 @@ Feature: Naltrexone dose, units and titration
   Scenario: Contrave at its labelled starting dose is not an unusual LDN dose
     When naltrexone is ordered as "Contrave 8/90 mg 1 tablet every morning"
     Then alert LDN-DOSE-002 is not raised
+
+  # A ULDN order written in mg is a unit error (LDN-DOSE-001), not a new LDN start to titrate.
+  @titration
+  Scenario: No start-low advice for a ULDN order written in milligrams
+    When naltrexone is ordered as "ULDN 1 mg twice daily"
+    Then alert LDN-DOSE-001 is raised with severity critical
+    And alert LDN-TIT-001 is not raised

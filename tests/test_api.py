@@ -458,3 +458,11 @@ def test_not_pregnant_against_an_active_pregnancy_code_is_understood_as_unknown(
     patient = evaluate(client, body).get_json()["understood"]["patient"]
     assert patient["pregnancy"] == "unknown"
     assert patient["pregnancy_evidence"].startswith("the record conflicts")
+
+
+def test_a_rule_page_for_people_following_a_card_link(client: FlaskClient) -> None:
+    page = client.get("/v1/rules/LDN-WASH-001", headers={"Accept": "text/html,application/xhtml+xml"})
+    assert page.status_code == 200 and page.mimetype == "text/html"
+    html = page.get_data(as_text=True)
+    assert "<h1>LDN-WASH-001" in html and "washout_days" in html and "Naltrexone hydrochloride tablets" in html
+    assert client.get("/v1/rules/LDN-WASH-001").mimetype == "application/json"
