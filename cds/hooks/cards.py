@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -19,8 +20,10 @@ from ..alerts import Alert
 from ..model import format_number
 
 CATEGORY_SYSTEM = "https://ldn-cds.org/CodeSystem/alert-category"
-_OVERRIDE_REASONS_FILE = (Path(__file__).resolve().parents[2] / "rules" / "reference" / "override-reasons"
-                          / "CodeSystem-non-adherence-reason-codes.json")
+_OVERRIDE_REASONS = Path(__file__).resolve().parents[2] / "rules" / "reference" / "override-reasons"
+SUMMARY_BELOW = 140  # CDS Hooks: a summary of fewer than 140 characters
+# Enough to stop a medication name becoming a link, an image, HTML or emphasis.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!#])")
 LOINC = "http://loinc.org"
 # What the rules' suggestion actions order, as LOINC panels and tests a FHIR ServiceRequest names.
 _TESTS = {
@@ -42,9 +45,24 @@ class CardContext:
 
 @cache
 def override_reasons() -> tuple[dict[str, str], ...]:
-    """The HL7 non-adherence reason codes with their displays (a card's reasons need a display)."""
-    document = json.loads(_OVERRIDE_REASONS_FILE.read_text(encoding="utf-8"))
-    return tuple({"code": c["code"], "system": document["url"], "display": c["display"]} for c in document["concept"])
+    """HL7's clinical non-adherence reasons (the ValueSet), with displays from the CodeSystem."""
+    code_system = json.loads((_OVERRIDE_REASONS / "CodeSystem-non-adherence-reason-codes.json").read_text("utf-8"))
+    value_set = json.loads((_OVERRIDE_REASONS / "ValueSet-non-adherence-reason-clinical.json").read_text("utf-8"))
+    displays: dict[str, str] = {}
+
+    def walk(concepts: list[dict[str, Any]]) -> None:
+        for concept in concepts:
+            displays[concept["code"]] = concept["display"].rstrip("*")
+            walk(concept.get("concept", []))
+
+    walk(code_system["concept"])
+    return tuple({"code": c["code"], "system": include["system"], "display": displays[c["code"]]}
+                 for include in value_set["compose"]["include"] for c in include["concept"])
+
+
+def _md(text: str) -> str:
+    """Plain text (with patient-entered values in it) made inert inside Markdown."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def card(alert: Alert, context: CardContext) -> dict[str, Any]:
@@ -53,7 +71,7 @@ def card(alert: Alert, context: CardContext) -> dict[str, Any]:
     suggestions = [s for s in (_suggestion(item, context) for item in alert.suggestions) if s is not None]
     body: dict[str, Any] = {
         "uuid": str(uuid.uuid4()),
-        "summary": alert.summary,
+        "summary": alert.summary if len(alert.summary) < SUMMARY_BELOW else alert.summary[:SUMMARY_BELOW - 2] + "…",
         "indicator": rule.severity,  # the rule severities are CDS Hooks' indicators
         "detail": detail_markdown(alert),
         "source": {
@@ -73,12 +91,13 @@ def card(alert: Alert, context: CardContext) -> dict[str, Any]:
 
 def detail_markdown(alert: Alert) -> str:
     rule = alert.rule
-    lines = [alert.detail, "", "**Why:** " + alert.rationale, ""]
+    lines = [_md(alert.detail), "", "**Why:** " + _md(alert.rationale), ""]
     matched = [_matched_words(fact) for fact in alert.matched]
-    lines += ["**What matched:**", *[f"- {words}" for words in matched if words], ""]
+    lines += ["**What matched:**", *[f"- {_md(words)}" for words in matched if words], ""]
     if alert.suggestions:
         lines += ["**What to do:**"]
-        lines += [f"- {s['label']}" + (f": {s['detail']}" if s.get("detail") else "") for s in alert.suggestions]
+        lines += [f"- {_md(s['label'])}" + (f": {_md(s['detail'])}" if s.get("detail") else "")
+                  for s in alert.suggestions]
         lines.append("")
     if rule.parameters:
         lines.append("**Thresholds:** " + "; ".join(f"{p.name.replace('_', ' ')} {format_number(p.value)} {p.unit}"
@@ -147,14 +166,20 @@ def _rewritten_unit(label: str, context: CardContext) -> dict[str, Any] | None:
     updated = copy.deepcopy(dict(context.order_resource))
     changed = False
     for dosage in updated.get("dosageInstruction") or ():
-        for dose_and_rate in dosage.get("doseAndRate") or ():
-            quantity = dose_and_rate.get("doseQuantity")
-            unit = (quantity or {}).get("code") or (quantity or {}).get("unit")
-            if not quantity or unit not in _UNIT_SWAP:
+        if not isinstance(dosage, dict) or not isinstance(dosage.get("doseAndRate"), list):
+            continue
+        for dose_and_rate in dosage["doseAndRate"]:
+            quantity = dose_and_rate.get("doseQuantity") if isinstance(dose_and_rate, dict) else None
+            unit = (quantity.get("code") or quantity.get("unit")) if isinstance(quantity, dict) else None
+            if not isinstance(unit, str) or unit not in _UNIT_SWAP:
                 continue
             code, shown = _UNIT_SWAP[unit]
             quantity.update(code=code, unit=shown, system="http://unitsofmeasure.org")
             changed = True
     if not changed:
         return None
+    for dosage in updated.get("dosageInstruction") or ():
+        # The written sig still says the old unit: drop it rather than contradict the new dose.
+        for stale in ("text", "patientInstruction"):
+            dosage.pop(stale, None)
     return {"type": "update", "description": f"{label}: dose unit changed to {shown}", "resource": updated}

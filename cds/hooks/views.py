@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import NotFound
 
 from ..api import evaluator, json_body
-from ..exceptions import InputError
+from ..exceptions import ConfigurationError, InputError
 from ..problems import problem
 from ..schemas import EVALUATE_REQUEST, flatten_errors
 from . import prefetch as prefetching
@@ -22,6 +24,8 @@ from .services import Service, services
 
 bp = Blueprint("cds_hooks", __name__, url_prefix="/cds-services")
 _ENVELOPE = {"hook", "hookInstance", "fhirServer", "fhirAuthorization", "context", "prefetch", "extension"}
+# Hook names from before CDS Hooks 1.0 that published examples still use.
+_LEGACY_HOOKS = {"medication-prescribe": "order-select", "order-review": "order-sign"}
 
 
 class _HookRequest(Schema):
@@ -42,14 +46,28 @@ _HOOK_REQUEST = _HookRequest()
 
 
 def init_app(app: Flask) -> None:
+    auth = authenticator_from_config(app.config)
+    if auth is not None and auth.issuers and not app.config.get("PUBLIC_BASE_URL"):
+        # The JWT audience must be the URL the EHR called, not one a Host header makes up.
+        raise ConfigurationError("LDN_CDS_PUBLIC_BASE_URL is required when CDS Hooks issuers are trusted")
     app.extensions["ldn_cds_hooks"] = {
         "services": {s.id: s for s in services(app.extensions["ldn_cds"].terminology)},
-        "auth": authenticator_from_config(app.config),
+        "auth": auth,
         "feedback": store_from_config(app.config, app.instance_path),
+        "fhir_servers": _list_setting(app.config.get("HOOKS_FHIR_SERVERS")),
     }
-    if app.extensions["ldn_cds_hooks"]["auth"] is None:
+    if auth is None:
         app.logger.warning("CDS Hooks JWT checks are OFF (LDN_CDS_HOOKS_AUTH=off): local development only")
     app.register_blueprint(bp)
+
+
+def _list_setting(value: Any) -> tuple[str, ...]:
+    """A list, JSON list text, or comma-separated text (as an environment variable holds it)."""
+    if not value:
+        return ()
+    if isinstance(value, str):
+        value = json.loads(value) if value.lstrip().startswith("[") else value.split(",")
+    return tuple(str(item).strip() for item in value if str(item).strip())
 
 
 def _hooks() -> dict[str, Any]:
@@ -63,15 +81,22 @@ def _service(service_id: str) -> Service:
     return found
 
 
-def _authenticate() -> None:
-    """The caller's JWT, checked against the trusted issuers; the token itself is never logged."""
+def _authenticate(service_path: str | None = None) -> None:
+    """The caller's JWT, checked against the trusted issuers; the token itself is never logged.
+    Feedback tokens may name the feedback URL or the service's own (`service_path`)."""
     authenticator = _hooks()["auth"]
     if authenticator is None:
         return
     public = current_app.config.get("PUBLIC_BASE_URL")
-    audience = public.rstrip("/") + request.path if public else request.base_url
+    base = public.rstrip("/") if public else request.host_url.rstrip("/")
+    header = request.headers.get("Authorization")
     try:
-        authenticator.verify(request.headers.get("Authorization"), audience=audience)
+        try:
+            authenticator.verify(header, audience=base + request.path)
+        except AuthError as error:
+            if service_path is None or error.reason != "audience mismatch":
+                raise
+            authenticator.verify(header, audience=base + service_path)
     except AuthError as error:
         current_app.logger.info("cds hooks authentication refused", extra={
             "request_id": g.get("request_id"), "auth_error": error.reason,
@@ -104,16 +129,33 @@ def call(service_id: str) -> Response:
     context = envelope["context"]
     try:
         filled = prefetching.complete(_missing_templates(service, envelope["prefetch"]), envelope["prefetch"],
-                                      context, envelope.get("fhirServer"), envelope.get("fhirAuthorization"))
+                                      context, envelope.get("fhirServer"), envelope.get("fhirAuthorization"),
+                                      _hooks()["fhir_servers"])
     except prefetching.PrefetchUnavailable as error:
         current_app.logger.info("prefetch unavailable", extra={"request_id": g.get("request_id"), "reason": str(error)})
-        return _precondition_failed()
+        if not envelope["prefetch"]:
+            return _precondition_failed()
+        # Some data was sent: evaluate it. What is missing reads as "not documented" (a patient
+        # without a Patient resource has an unknown sex, age and pregnancy status), never as "fine".
+        filled = envelope["prefetch"]
     try:
         patient = read_hook(service.hook, context, filled)
     except FhirError as error:
         raise InputError({"context": [str(error)]}, "Unusable FHIR data") from None
+    except (TypeError, ValueError, AttributeError, OverflowError, KeyError) as error:
+        # FHIR of a shape no R4 resource has (a list where a code belongs...): a 400, not a 500.
+        current_app.logger.info("unreadable fhir", extra={"request_id": g.get("request_id"),
+                                                           "error_type": type(error).__name__})
+        raise InputError({"context": ["FHIR data of an unexpected shape; check it against FHIR R4"]},
+                         "Unusable FHIR data") from None
+    if patient.notes:
+        current_app.logger.info("fhir notes", extra={"request_id": g.get("request_id"), "notes": list(patient.notes)})
     cards, issued = _cards(service, envelope, patient)
-    _hooks()["feedback"].record_cards(issued)
+    try:
+        _hooks()["feedback"].record_cards(issued)
+    except SQLAlchemyError as error:  # the cards still reach the clinician; feedback on them will be refused
+        current_app.logger.error("could not record issued cards",
+                                 extra={"request_id": g.get("request_id"), "error_type": type(error).__name__})
     g.alert_count = len(cards)
     return jsonify({"cards": cards})
 
@@ -121,9 +163,14 @@ def call(service_id: str) -> Response:
 @bp.post("/<service_id>/feedback")
 def feedback(service_id: str) -> Response:
     _service(service_id)
-    _authenticate()
+    _authenticate(service_path=f"{bp.url_prefix}/{service_id}")
     # Invalid feedback and cards this service never issued are InputErrors: 400 naming the path.
-    stored = _hooks()["feedback"].record_feedback(service_id, json_body())
+    try:
+        stored = _hooks()["feedback"].record_feedback(service_id, json_body())
+    except SQLAlchemyError as error:
+        current_app.logger.error("feedback store unavailable",
+                                 extra={"request_id": g.get("request_id"), "error_type": type(error).__name__})
+        return problem(503, "Service Unavailable", "Feedback could not be stored now; send it again later.")
     return jsonify({"received": len(stored)})
 
 
@@ -133,6 +180,7 @@ def _envelope(body: dict[str, Any], service: Service) -> dict[str, Any]:
         envelope = _HOOK_REQUEST.load(body)
     except ValidationError as error:
         raise InputError(flatten_errors(error.messages)) from None
+    envelope["hook"] = _LEGACY_HOOKS.get(envelope["hook"], envelope["hook"])
     if envelope["hook"] != service.hook:
         raise InputError({"hook": [f"this service answers {service.hook!r}, not {envelope['hook']!r}"]})
     envelope["prefetch"] = envelope.get("prefetch") or {}
@@ -143,6 +191,8 @@ def _repaired(body: dict[str, Any]) -> dict[str, Any]:
     """Tolerate published legacy shapes: prefetch inside context, resources beside prefetch."""
     body = dict(body)
     context = body.get("context")
+    if body.get("prefetch") is not None and not isinstance(body["prefetch"], dict):
+        raise InputError({"prefetch": ["must be an object of prefetch keys"]})
     prefetch = dict(body.get("prefetch") or {})
     if isinstance(context, dict) and isinstance(context.get("prefetch"), dict):
         context = dict(context)

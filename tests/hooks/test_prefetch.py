@@ -21,6 +21,7 @@ class FhirServer:
 
     def __init__(self) -> None:
         self.requests: list[tuple[str, str | None]] = []
+        self.foreign_next = False  # page 1 links to another server (which must not get the token)
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -31,7 +32,8 @@ class FhirServer:
                 if self.path == "/fhir/Patient/p1":
                     return self._send(200, {"resourceType": "Patient", "id": "p1", "gender": "female"})
                 if self.path.startswith("/fhir/MedicationRequest?patient=p1"):
-                    return self._send(200, _page(1, f"http://127.0.0.1:{server.port}/fhir/page2"))
+                    following = f"http://127.0.0.1:{server.port}/" + ("steal" if server.foreign_next else "fhir/page2")
+                    return self._send(200, _page(1, following))
                 if self.path == "/fhir/page2":
                     return self._send(200, _page(2, None))
                 if self.path.startswith("/fhir/Broken"):
@@ -92,7 +94,7 @@ def test_templates_take_the_context_values() -> None:
 
 
 def test_missing_prefetch_is_read_with_the_bearer_token_following_pages(fhir: FhirServer) -> None:
-    filled = complete(TEMPLATES, {}, CONTEXT, fhir.url, AUTH)
+    filled = complete(TEMPLATES, {}, CONTEXT, fhir.url, AUTH, [fhir.url])
     assert filled["patient"]["id"] == "p1"
     assert [e["resource"]["id"] for e in filled["medications"]["entry"]] == ["mr1", "mr2"]
     assert all(auth == f"Bearer {TOKEN}" for _, auth in fhir.requests)
@@ -101,7 +103,7 @@ def test_missing_prefetch_is_read_with_the_bearer_token_following_pages(fhir: Fh
 
 def test_what_the_client_sent_is_not_fetched_again(fhir: FhirServer) -> None:
     sent = {"patient": {"resourceType": "Patient", "id": "p1"}, "medications": None}
-    assert complete(TEMPLATES, sent, CONTEXT, fhir.url, AUTH) == sent
+    assert complete(TEMPLATES, sent, CONTEXT, fhir.url, AUTH, [fhir.url]) == sent
     assert fhir.requests == []
 
 
@@ -115,11 +117,33 @@ def test_without_a_fhir_server_or_token_missing_prefetch_is_unavailable(fhir: Fh
 @pytest.mark.parametrize("template", ["Broken?patient={{context.patientId}}", "Patient/{{context.patientId}}"])
 def test_a_failing_server_is_unavailable_not_an_error(fhir: FhirServer, template: str) -> None:
     with pytest.raises(PrefetchUnavailable):
-        complete({"x": template}, {}, CONTEXT, fhir.url, {**AUTH, "access_token": "wrong"})
+        complete({"x": template}, {}, CONTEXT, fhir.url, {**AUTH, "access_token": "wrong"}, [fhir.url])
     with pytest.raises(PrefetchUnavailable):
-        complete({"x": "Broken?patient={{context.patientId}}"}, {}, CONTEXT, fhir.url, AUTH)
+        complete({"x": "Broken?patient={{context.patientId}}"}, {}, CONTEXT, fhir.url, AUTH, [fhir.url])
 
 
 def test_an_unreachable_server_is_unavailable() -> None:
     with pytest.raises(PrefetchUnavailable):
-        complete(TEMPLATES, {}, CONTEXT, "http://127.0.0.1:9/fhir", AUTH)
+        complete(TEMPLATES, {}, CONTEXT, "http://127.0.0.1:9/fhir", AUTH, ["http://127.0.0.1:9/fhir"])
+
+
+def test_the_token_only_goes_to_an_allow_listed_server(fhir: FhirServer) -> None:
+    with pytest.raises(PrefetchUnavailable, match="allow-list"):
+        complete(TEMPLATES, {}, CONTEXT, fhir.url, AUTH, [])
+    with pytest.raises(PrefetchUnavailable, match="allow-list"):
+        complete(TEMPLATES, {}, CONTEXT, fhir.url + "-evil", AUTH, [fhir.url])
+    assert fhir.requests == []
+
+
+@pytest.mark.parametrize("patient_id", ["../admin/secret", "p1&_include=*", "p1?x", ""])
+def test_context_values_must_be_fhir_ids(fhir: FhirServer, patient_id: str) -> None:
+    with pytest.raises(PrefetchUnavailable, match="FHIR id"):
+        complete(TEMPLATES, {}, {"patientId": patient_id}, fhir.url, AUTH, [fhir.url])
+    assert fhir.requests == []
+
+
+def test_a_next_link_to_another_server_is_not_followed(fhir: FhirServer) -> None:
+    fhir.foreign_next = True
+    with pytest.raises(PrefetchUnavailable, match="leaves the FHIR server"):
+        complete({"m": "MedicationRequest?patient={{context.patientId}}"}, {}, CONTEXT, fhir.url, AUTH, [fhir.url])
+    assert all(not path.startswith("/steal") for path, _ in fhir.requests)

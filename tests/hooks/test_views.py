@@ -147,7 +147,15 @@ def test_missing_prefetch_without_a_fhir_server_is_412(client: FlaskClient) -> N
     assert response.mimetype == "application/problem+json"
 
 
-def test_missing_prefetch_is_read_from_the_fhir_server(client: FlaskClient, fhir: FhirServer) -> None:
+@pytest.fixture()
+def fetching(evaluator: Evaluator, fhir: FhirServer, tmp_path: Path) -> FlaskClient:
+    """A site that lets the service read the loopback FHIR server (and only it)."""
+    return create_app({"TESTING": True, "EVALUATOR": evaluator, "HOOKS_AUTH": "off", "HOOKS_FHIR_SERVERS": [fhir.url],
+                       "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"}).test_client()
+
+
+def test_missing_prefetch_is_read_from_the_fhir_server(fetching: FlaskClient, fhir: FhirServer) -> None:
+    client = fetching
     body = order_sign(prefetch={}, fhirServer=fhir.url,
                       fhirAuthorization={"access_token": TOKEN, "token_type": "Bearer", "expires_in": 300,
                                          "scope": "user/*.read", "subject": "ldn-cds"})
@@ -159,7 +167,15 @@ def test_missing_prefetch_is_read_from_the_fhir_server(client: FlaskClient, fhir
     assert any(path.startswith("/fhir/MedicationRequest?patient=p1") for path in paths)
 
 
-def test_a_failing_fhir_server_is_412(client: FlaskClient, fhir: FhirServer) -> None:
+def test_a_server_not_on_the_allow_list_is_never_called(client: FlaskClient, fhir: FhirServer) -> None:
+    body = order_sign(prefetch={}, fhirServer=fhir.url,
+                      fhirAuthorization={"access_token": TOKEN, "token_type": "Bearer"})
+    assert client.post(SIGN, json=body).status_code == 412
+    assert fhir.requests == []
+
+
+def test_a_failing_fhir_server_is_412(fetching: FlaskClient, fhir: FhirServer) -> None:
+    client = fetching
     body = order_sign(prefetch={}, fhirServer=fhir.url,
                       fhirAuthorization={"access_token": "expired", "token_type": "Bearer"})
     assert client.post(SIGN, json=body).status_code == 412
@@ -176,13 +192,16 @@ def test_every_published_example_request_gets_200_or_a_clear_4xx(client: FlaskCl
         hook = json.loads(text).get("hook", "order-sign")
     except ValueError:
         hook = "order-sign"
-    service = {"order-select": SELECT, "order-sign": SIGN, "patient-view": VIEW}.get(hook, SIGN)
+    service = {"order-select": SELECT, "medication-prescribe": SELECT, "order-sign": SIGN,
+               "patient-view": VIEW}.get(hook, SIGN)
     response = client.post(service, data=text, content_type="application/json")
-    assert response.status_code in (200, 400, 412), (name, response.get_json())
-    if response.status_code == 200:
-        assert isinstance(response.get_json()["cards"], list)
-    else:
-        assert response.mimetype == "application/problem+json"
+    try:
+        json.loads(text)
+    except ValueError:  # published with trailing characters: refused as JSON, nothing guessed
+        assert response.status_code == 400 and response.get_json()["errors"] == {"body": ["is not valid JSON"]}
+        return
+    assert response.status_code == 200, (name, response.get_json())
+    assert isinstance(response.get_json()["cards"], list)
 
 
 def test_feedback_on_an_issued_card_is_stored_and_survives_a_restart(evaluator: Evaluator, tmp_path: Path) -> None:
@@ -222,6 +241,7 @@ def secured(evaluator: Evaluator, key: Any, tmp_path: Path) -> Flask:
     jwk.update(kid="k1", use="sig", alg="ES384")
     issuers = [{"iss": ISS, "jwks": {"keys": [jwk]}}]
     return create_app({"TESTING": True, "EVALUATOR": evaluator, "HOOKS_TRUSTED_ISSUERS": json.dumps(issuers),
+                       "PUBLIC_BASE_URL": "https://cds.example.org",
                        "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"})
 
 
@@ -240,14 +260,14 @@ def test_a_hook_call_without_a_token_is_401_with_no_detail(secured: Flask) -> No
 
 def test_a_signed_es384_token_for_this_service_is_accepted_once(secured: Flask, key: Any) -> None:
     client = secured.test_client()
-    signed = token(key, f"http://localhost{SIGN}")
+    signed = token(key, f"https://cds.example.org{SIGN}")
     headers = {"Authorization": f"Bearer {signed}"}
     assert client.post(SIGN, json=order_sign(), headers=headers).status_code == 200
     assert client.post(SIGN, json=order_sign(), headers=headers).status_code == 401  # jti replay
 
 
 def test_a_token_for_another_service_is_refused(secured: Flask, key: Any) -> None:
-    headers = {"Authorization": f"Bearer {token(key, 'http://localhost' + SELECT)}"}
+    headers = {"Authorization": f"Bearer {token(key, 'https://cds.example.org' + SELECT)}"}
     assert secured.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 401
 
 
@@ -268,3 +288,51 @@ def test_an_ehr_style_client_fills_prefetch_from_discovery_and_gets_the_right_ca
     assert response.status_code == 200
     assert fhir.requests and all(auth == f"Bearer {TOKEN}" for _, auth in fhir.requests)
     assert "LDN-OPI-001" in rules_of(response)  # the oxycodone on the EHR's own server
+
+
+def test_feedback_tokens_may_name_the_service_url(secured: Flask, key: Any) -> None:
+    client = secured.test_client()
+    signed = token(key, f"https://cds.example.org{SIGN}")
+    card = client.post(SIGN, json=order_sign(), headers={"Authorization": f"Bearer {signed}"}).get_json()["cards"][0]
+    feedback = {"feedback": [{"card": card["uuid"], "outcome": "overridden", "outcomeTimestamp": "2026-11-23T10:00:00Z"}]}
+    headers = {"Authorization": f"Bearer {token(key, f'https://cds.example.org{SIGN}')}"}
+    assert client.post(f"{SIGN}/feedback", json=feedback, headers=headers).status_code == 200
+
+
+def test_trusting_issuers_without_a_public_base_url_refuses_to_start(evaluator: Evaluator, key: Any) -> None:
+    from cds.exceptions import ConfigurationError
+
+    jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
+    jwk.update(kid="k1", use="sig", alg="ES384")
+    with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL"):
+        create_app({"EVALUATOR": evaluator, "HOOKS_TRUSTED_ISSUERS": json.dumps([{"iss": ISS, "jwks": {"keys": [jwk]}}])})
+
+
+@pytest.mark.parametrize("body", [
+    {"prefetch": ["not", "an", "object"]},
+    {"context": {"patientId": "p1", "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "x", "status": ["active"], "intent": ["order"],
+        "medicationCodeableConcept": {"text": "LDN 4.5 mg qhs"}}}]}}},
+    {"context": {"patientId": "p1", "draftOrders": {"resourceType": "Bundle", "entry": [{"resource": {
+        "resourceType": "MedicationRequest", "id": "x", "status": "draft", "intent": "order",
+        "medicationCodeableConcept": {"text": "naltrexone"},
+        "dosageInstruction": [{"timing": {"repeat": {"frequency": 2, "period": 1, "periodUnit": ["d"]}},
+                               "doseAndRate": [{"doseQuantity": {"value": 10 ** 400, "unit": "mg"}}]}]}}]}}},
+])
+def test_strange_fhir_is_a_4xx_never_a_500(client: FlaskClient, body: dict[str, Any]) -> None:
+    request_body = {**order_sign(), **body}
+    if "context" in body:
+        request_body["context"] = {"userId": "Practitioner/dr", **body["context"]}
+    text = json.dumps(request_body).replace(str(10 ** 400), "1" + "0" * 400)
+    response = client.post(SIGN, data=text, content_type="application/json")
+    assert response.status_code in (200, 400), response.get_json()
+    if response.status_code == 400:
+        assert response.mimetype == "application/problem+json"
+
+
+def test_patient_entered_text_cannot_become_a_link_in_a_card(client: FlaskClient) -> None:
+    evil = medication_request("rx-evil", "7804", "[see chart](javascript:alert(1)) oxycodone", 5, "mg", "Q6H")
+    cards = client.post(SIGN, json=order_sign(prefetch={"patient": PATIENT, "medicationRequests": bundle(evil),
+                                                         "medicationStatements": None, "conditions": None,
+                                                         "labs": None})).get_json()["cards"]
+    assert cards and all("[see chart](javascript" not in card["detail"] for card in cards)
