@@ -20,10 +20,10 @@ import re
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from ..schemas import MAX_CONDITIONS, MAX_LABS, MAX_MEDICATIONS
+from ..schemas import MAX_AGE, MAX_CONDITIONS, MAX_LABS, MAX_MEDICATIONS
 
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
@@ -144,9 +144,11 @@ def clip_to(request: Mapping[str, Any], when: datetime) -> tuple[dict[str, Any],
         clipped["labs"] = labs
     patient = request.get("patient") or {}
     born = patient.get("birthDate")
-    if isinstance(born, str) and _FULL_DATE.fullmatch(born) and born > when.date().isoformat():
+    oldest = when.date().replace(year=when.year - MAX_AGE).isoformat() if not (
+        when.month == 2 and when.day == 29) else f"{when.year - MAX_AGE}-03-01"
+    if isinstance(born, str) and _FULL_DATE.fullmatch(born) and not oldest <= born <= when.date().isoformat():
         clipped["patient"] = {k: v for k, v in patient.items() if k != "birthDate"}
-        notes.append("patient.birthDate: after the evaluation time, not used")
+        notes.append("patient.birthDate: after the evaluation time or over the oldest age, not used")
     return clipped, tuple(notes)
 
 
@@ -451,8 +453,11 @@ class _Reader:
             if display:
                 self.note(f"{path}: medicationReference not found in the request, read by its display")
                 return _Drug(name=display)
-            self.note(f"{path}: medicationReference not found in the request, not used")
-            return None
+            # Kept, by its reference, so the service reports a medication it could not check
+            # (an unresolved opioid must not simply vanish).
+            self.note(f"{path}: medicationReference not found in the request")
+            return _Drug(name=f"medication {target if isinstance(target, str) else '(no reference)'} "
+                              "not sent with the request")
         self.note(f"{path}: {resource['resourceType']} has no medication, not used")
         return None
 
@@ -658,11 +663,20 @@ class _Reader:
 
 # ---- small readers -----------------------------------------------------------------------------------
 def _period(resource: Mapping[str, Any]) -> tuple[Any, Any]:
-    """(start, end) of a MedicationRequest (authoredOn, dispense validity end) or a
-    MedicationStatement (effective[x])."""
+    """(start, end) of a MedicationRequest (authoredOn; the last day a supply dispensed within its
+    validity could last) or a MedicationStatement (effective[x]). A request's end is never
+    earlier than the medicine could still be taken: a later last dose would make an opioid-free
+    interval look longer than it is."""
     if resource.get("resourceType") == "MedicationRequest":
-        validity = _mapping(_mapping(resource.get("dispenseRequest")).get("validityPeriod"))
-        return resource.get("authoredOn"), validity.get("end")
+        dispense = _mapping(resource.get("dispenseRequest"))
+        end = _mapping(dispense.get("validityPeriod")).get("end")
+        supply = _mapping(dispense.get("expectedSupplyDuration"))
+        days = {"d": 1, "wk": 7, "mo": 30}.get(supply.get("code") or supply.get("unit"), None)
+        value = supply.get("value")
+        if isinstance(end, str) and _FULL_DATE.fullmatch(end[:10]) and days and isinstance(value, (int, float)) \
+                and 0 < value < 1000:
+            end = (date.fromisoformat(end[:10]) + timedelta(days=math.ceil(value * days))).isoformat()
+        return resource.get("authoredOn"), end
     period = _mapping(resource.get("effectivePeriod"))
     return resource.get("effectiveDateTime") or period.get("start"), period.get("end")
 

@@ -14,7 +14,7 @@ from werkzeug.exceptions import NotFound
 from ..api import evaluator, json_body
 from ..exceptions import ConfigurationError, InputError
 from ..problems import problem
-from ..schemas import EVALUATE_REQUEST, flatten_errors
+from ..schemas import EVALUATE_REQUEST, MAX_MEDICATIONS, flatten_errors
 from . import prefetch as prefetching
 from .auth import AuthError, authenticator_from_config, www_authenticate
 from .cards import CardContext, card
@@ -267,7 +267,9 @@ def _cards(service: Service, envelope: dict[str, Any], patient: Any) -> tuple[li
 def _order_checks(known: dict[str, Any], drafts: list[Any], selected: list[Any]) -> list[tuple[Any, dict, list]]:
     """Each selected draft order, with the other drafts (signed together) counted as current."""
     current = list(known.get("medications", []))
-    return [(draft, draft.entry, current + [d.entry for d in drafts if d is not draft]) for draft in selected]
+    # The other drafts first: if the list must be cut to the schema's limit, history goes, not them.
+    return [(draft, draft.entry, ([d.entry for d in drafts if d is not draft] + current)[:MAX_MEDICATIONS])
+            for draft in selected]
 
 
 def _under_review(known: dict[str, Any]) -> list[tuple[None, dict, list]]:

@@ -674,14 +674,16 @@ def test_draft_orders_are_not_read_in_patient_view() -> None:
     assert patient.draft_orders == ()
 
 
-def test_an_unresolved_medication_reference_uses_its_display_or_is_said() -> None:
+def test_an_unresolved_medication_reference_uses_its_display_or_is_kept_to_be_reported() -> None:
     shown = med_request("m1", code=None, status="active",
                         medicationReference={"reference": "Medication/nowhere", "display": "Naltrexone 4.5 mg caps"},
                         dosageInstruction=[{"text": "1 cap at bedtime"}])
     hidden = med_request("m2", code=None, status="active", medicationReference={"reference": "Medication/nowhere"})
     patient = patient_view(shown, hidden)
-    assert patient.request["medications"] == [{"text": "Naltrexone 4.5 mg caps 1 cap at bedtime", "status": "active",
-                                               "start": "2026-11-23"}]
+    assert patient.request["medications"] == [
+        {"text": "Naltrexone 4.5 mg caps 1 cap at bedtime", "status": "active", "start": "2026-11-23"},
+        # No display: kept by its reference, so the service reports it as not recognised (LDN-DQ-001).
+        {"text": "medication Medication/nowhere not sent with the request", "status": "active", "start": "2026-11-23"}]
     assert any("medicationReference not found" in note for note in patient.notes)
 
 
