@@ -6,6 +6,7 @@ terminology and schemas are built once here, at start-up, never per request.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from flask import Flask
@@ -23,6 +24,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.config.from_prefixed_env("LDN_CDS")
+    if os.environ.get("DATABASE_URL") and "DATABASE_URL" not in app.config:
+        app.config["DATABASE_URL"] = os.environ["DATABASE_URL"]  # the conventional name works too
     if config:
         app.config.update(config)
     app.json.sort_keys = False
