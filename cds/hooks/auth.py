@@ -538,7 +538,7 @@ def _unverified_claims(token: str) -> dict[str, Any]:
 # -- configuration ------------------------------------------------------------------------------
 
 
-def authenticator_from_config(config: Mapping[str, Any]) -> Authenticator | None:
+def authenticator_from_config(config: Mapping[str, Any], jti_store: Any = None) -> Authenticator | None:
     """The Authenticator the app's config asks for, or None when HOOKS_AUTH is "off".
 
     Keys (from `LDN_CDS_*` environment variables through `from_prefixed_env`, or create_app):
@@ -564,6 +564,7 @@ def authenticator_from_config(config: Mapping[str, Any]) -> Authenticator | None
         max_lifetime_seconds=_number(config, "HOOKS_AUTH_MAX_LIFETIME_SECONDS", 300),
         jwks_cache_seconds=_number(config, "HOOKS_JWKS_CACHE_SECONDS", 300),
         jwks_timeout_seconds=_number(config, "HOOKS_JWKS_TIMEOUT_SECONDS", 5),
+        jti_store=jti_store,
     )
 
 

@@ -34,6 +34,7 @@ import hashlib
 import json
 import os
 import re
+import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -61,7 +62,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, IntegrityError
 
 from ..exceptions import ConfigurationError, InputError
 from ..schemas import flatten_errors
@@ -288,6 +289,13 @@ _feedback = Table(
     Column("received_at", _UTCDateTime, nullable=False),
     CheckConstraint("outcome IN ('accepted', 'overridden')", name="cds_hooks_feedback_outcome"),
 )
+# Token ids (JWT `jti`) already used, shared by every worker process: replay protection.
+_token_ids = Table(
+    "cds_hooks_token_id", _metadata,
+    Column("iss", String, primary_key=True),
+    Column("jti", String(255), primary_key=True),
+    Column("expires_at", Integer, nullable=False, index=True),
+)
 _feedback_suggestions = Table(
     "cds_hooks_feedback_suggestion", _metadata,
     Column("feedback_id", Integer, ForeignKey("cds_hooks_feedback.id", ondelete="CASCADE"), primary_key=True),
@@ -314,6 +322,24 @@ def normalise_database_url(url: str | URL) -> URL:
     return parsed
 
 
+class TokenIds:
+    """A JwtStore-compatible replay check kept in the database, so that every gunicorn worker (and
+    every instance behind a load balancer) refuses a token another one has already accepted."""
+
+    def __init__(self, engine: Any, leeway_seconds: int = 30) -> None:
+        self._engine = engine
+        self._leeway = leeway_seconds
+
+    def seen_before(self, iss: str, jti: str, exp: int) -> bool:
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(_token_ids.delete().where(_token_ids.c.expires_at < int(time.time())))
+                conn.execute(_token_ids.insert(), {"iss": iss, "jti": jti[:255], "expires_at": int(exp) + self._leeway})
+        except IntegrityError:
+            return True
+        return False
+
+
 class FeedbackStore:
     """Issued cards and the feedback on them, in SQLite or PostgreSQL."""
 
@@ -336,6 +362,11 @@ class FeedbackStore:
         except BaseException:
             self._engine.dispose()
             raise
+
+    @property
+    def token_ids(self) -> TokenIds:
+        """The shared JWT replay check, in the same database."""
+        return TokenIds(self._engine)
 
     def __repr__(self) -> str:
         return f"FeedbackStore({self._engine.url.render_as_string(hide_password=True)!r})"

@@ -46,14 +46,16 @@ _HOOK_REQUEST = _HookRequest()
 
 
 def init_app(app: Flask) -> None:
-    auth = authenticator_from_config(app.config)
+    feedback = store_from_config(app.config, app.instance_path)
+    # Token ids live in the shared database: a token replayed to another worker is refused too.
+    auth = authenticator_from_config(app.config, jti_store=feedback.token_ids)
     if auth is not None and auth.issuers and not app.config.get("PUBLIC_BASE_URL"):
         # The JWT audience must be the URL the EHR called, not one a Host header makes up.
         raise ConfigurationError("LDN_CDS_PUBLIC_BASE_URL is required when CDS Hooks issuers are trusted")
     app.extensions["ldn_cds_hooks"] = {
         "services": {s.id: s for s in services(app.extensions["ldn_cds"].terminology)},
         "auth": auth,
-        "feedback": store_from_config(app.config, app.instance_path),
+        "feedback": feedback,
         "fhir_servers": _list_setting(app.config.get("HOOKS_FHIR_SERVERS")),
     }
     if auth is None:

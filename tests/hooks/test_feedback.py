@@ -19,6 +19,7 @@ import socket
 import subprocess
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -592,3 +593,16 @@ def test_issued_at_and_timestamps_are_utc(store: FeedbackStore) -> None:
     [entry] = store.record_feedback(SERVICE, body(overridden("card-1", at="2026-11-23T04:05:00-05:00")))
     assert entry.outcome_timestamp == datetime(2026, 11, 23, 9, 5, tzinfo=timezone.utc)
     assert entry.outcome_timestamp.tzinfo == timezone.utc
+
+
+def test_token_ids_are_shared_between_processes_and_forgotten_after_expiry(
+        open_store: Callable[[], FeedbackStore]) -> None:
+    first, second = open_store().token_ids, open_store().token_ids  # two workers, one database
+    later = int(time.time()) + 300
+    assert first.seen_before("https://ehr.example.org", "jti-1", later) is False
+    assert second.seen_before("https://ehr.example.org", "jti-1", later) is True
+    assert second.seen_before("https://other.example.org", "jti-1", later) is False  # per issuer
+    expired = int(time.time()) - 120
+    assert first.seen_before("https://ehr.example.org", "jti-old", expired) is False
+    assert second.seen_before("https://ehr.example.org", "jti-fresh", later) is False  # purges jti-old
+    assert first.seen_before("https://ehr.example.org", "jti-old", expired) is False

@@ -336,3 +336,11 @@ def test_patient_entered_text_cannot_become_a_link_in_a_card(client: FlaskClient
                                                          "medicationStatements": None, "conditions": None,
                                                          "labs": None})).get_json()["cards"]
     assert cards and all("[see chart](javascript" not in card["detail"] for card in cards)
+
+
+def test_a_token_replayed_to_another_worker_is_refused(secured: Flask, key: Any, evaluator: Evaluator) -> None:
+    # Two app instances on one database stand for two gunicorn workers.
+    other = create_app({**secured.config, "EVALUATOR": evaluator})
+    headers = {"Authorization": f"Bearer {token(key, f'https://cds.example.org{SIGN}')}"}
+    assert secured.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 200
+    assert other.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 401
