@@ -275,11 +275,12 @@ def _order_checks(known: dict[str, Any], drafts: list[Any], selected: list[Any])
 
 
 def _under_review(known: dict[str, Any]) -> list[tuple[None, dict, list]]:
-    """patient-view: each current naltrexone prescription, reviewed as an order against the rest."""
+    """patient-view: each current naltrexone therapy, reviewed as an order against the rest. The
+    same therapy recorded twice (a MedicationRequest and a MedicationStatement) is one therapy."""
     medications = list(known.get("medications", []))
+    therapies: dict[int, tuple[str | None, float | None]] = {}  # index → (product, naltrexone mg a day)
     reader = evaluator().normalizer
     today = datetime.now(timezone.utc).date()
-    reviews = []
     for index, entry in enumerate(medications):
         try:
             loaded = EVALUATE_REQUEST.load({"medications": [entry]})["medications"][0]
@@ -287,8 +288,17 @@ def _under_review(known: dict[str, Any]) -> list[tuple[None, dict, list]]:
             continue  # reported when the whole request is loaded
         read = reader.medication(loaded, f"medications[{index}]", today, [])
         if read is not None and read.status != "stopped" and "naltrexone" in read.classes:
-            order = {key: value for key, value in entry.items() if key not in ("status", "start", "end")}
-            reviews.append((None, {**order, "review": True}, medications[:index] + medications[index + 1:]))
+            dose = next((i.daily_dose_mg for i in read.ingredients if "naltrexone" in i.classes), None)
+            therapies[index] = (read.product, dose)
+    reviews = []
+    reviewed: set[tuple[str | None, float | None]] = set()
+    for index, therapy in therapies.items():
+        if therapy in reviewed:
+            continue
+        reviewed.add(therapy)
+        order = {key: value for key, value in medications[index].items() if key not in ("status", "start", "end")}
+        rest = [entry for other, entry in enumerate(medications) if therapies.get(other) != therapy]
+        reviews.append((None, {**order, "review": True}, rest))
     return reviews
 
 

@@ -344,3 +344,22 @@ def test_a_token_replayed_to_another_worker_is_refused(secured: Flask, key: Any,
     headers = {"Authorization": f"Bearer {token(key, f'https://cds.example.org{SIGN}')}"}
     assert secured.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 200
     assert other.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 401
+
+
+def test_patient_view_counts_one_therapy_recorded_twice_once(client: FlaskClient) -> None:
+    ldn = medication_request("rx-ldn", "7243", "naltrexone (compounded LDN)", 4.5, "mg", "HS")
+    statement = {"resourceType": "MedicationStatement", "id": "ms-ldn", "status": "active",
+                 "subject": {"reference": "Patient/p1"},
+                 "medicationCodeableConcept": {"coding": [{"system": RXNORM, "code": "7243"}], "text": "LDN"},
+                 "dosage": [{"timing": {"code": {"coding": [{"code": "HS"}]}},
+                             "doseAndRate": [{"doseQuantity": {"value": 4.5, "unit": "mg", "code": "mg"}}]}]}
+    body = patient_view(ldn, OXYCODONE)
+    body["prefetch"]["medicationStatements"] = bundle(statement)
+    rules = rules_of(client.post(VIEW, json=body))
+    assert "LDN-DUP-005" not in rules and rules.count("LDN-OPI-001") == 1
+
+
+def test_patient_view_still_sees_two_different_naltrexone_sources(client: FlaskClient) -> None:
+    ldn = medication_request("rx-ldn", "7243", "naltrexone (compounded LDN)", 4.5, "mg", "HS")
+    contrave = medication_request("rx-contrave", "1551468", "Contrave 8/90 mg tablet", 2, "{tablet}", "BID")
+    assert "LDN-DUP-001" in rules_of(client.post(VIEW, json=patient_view(ldn, contrave)))
