@@ -17,7 +17,7 @@ MAX_BODY_BYTES = 1_048_576  # 1 MiB: documented in openapi.yaml; larger bodies g
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
-    from . import api, health, logs, problems
+    from . import api, health, logs, plans, problems
     from .hooks import views as hooks
     from .service import Evaluator
 
@@ -34,5 +34,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["ldn_cds"] = app.config.get("EVALUATOR") or Evaluator()
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    plans.init_app(app)
     hooks.init_app(app)
     return app

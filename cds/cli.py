@@ -3,15 +3,20 @@
     ldn-cds check patient.json            alerts, coloured by severity, and how each line was read
     ldn-cds check patient.json --json     the same as the JSON API's response
     ldn-cds check - < patient.json        read the patient from standard input
+    ldn-cds taper --opioid "oxycodone 30 mg q8h" --years 3 --uldn [--json|--csv] [--plot mme.png]
+    ldn-cds titrate --start 2026-12-01 --protocol practice-weekly [--json|--csv]
 
 Exit status: 0 evaluated, 2 invalid input, 3 when `--fail-on` finds an alert that severe.
 """
 
 from __future__ import annotations
 
+import csv
 import json
+import re
 import sys
 import textwrap
+from datetime import date
 from typing import Any, TextIO
 
 import click
@@ -66,6 +71,146 @@ def check(patient: TextIO, as_json: bool, as_of: str | None, fail_on: str | None
         click.echo(render_text(result.to_dict()), color=color)
     if fail_on and any(SEVERITY_ORDER[a.rule.severity] <= SEVERITY_ORDER[fail_on] for a in result.alerts):
         sys.exit(EXIT_FAIL_ON)
+
+
+@main.command()
+@click.option("--opioid", "opioids", multiple=True, required=True, metavar="'DRUG DOSE UNIT FREQUENCY'",
+              help="A current opioid, e.g. 'oxycodone 30 mg every 8 hours' or 'fentanyl 25 mcg/h patch'. Repeat for several.")
+@click.option("--years", type=float, required=True, help="How long opioids have been taken, in years.")
+@click.option("--start", "start", default=None, help="First day of the plan (ISO date; default today).")
+@click.option("--uldn/--no-uldn", default=False, help="ULDN 1 µg twice daily alongside.")
+@click.option("--rate", type=float, help="Percent per interval (only slower than the default is accepted).")
+@click.option("--interval", type=int, help="Days between steps.")
+@click.option("--floor", "floor_mme", type=float, default=0, help="Stop at this MME/day.")
+@click.option("--json", "as_json_", is_flag=True, help="The JSON API's answer.")
+@click.option("--csv", "as_csv", is_flag=True, help="One row per step and drug.")
+@click.option("--plot", type=click.Path(dir_okay=False), help="Write a chart of MME over time to this PNG.")
+def taper(opioids: tuple[str, ...], years: float, start: str | None, uldn: bool, rate: float | None,
+          interval: int | None, floor_mme: float, as_json_: bool, as_csv: bool, plot: str | None) -> None:
+    """Plan an opioid taper (with ULDN when asked)."""
+    from .planners.requests import TAPER_REQUEST, as_json, taper_request
+    from .planners.taper import TaperError, plan_taper
+    from .service import Evaluator
+
+    evaluator = Evaluator()
+    regimen = [_opioid_entry(text) for text in opioids]
+    body = {"start": start or date.today().isoformat(), "yearsOfUse": years, "regimen": regimen, "uldn": uldn,
+            "floorMme": floor_mme, **({"ratePercent": rate} if rate else {}),
+            **({"intervalDays": interval} if interval else {})}
+    try:
+        plan = plan_taper(taper_request(TAPER_REQUEST.load(body), evaluator.terminology,
+                                        evaluator.normalizer.medications.sigs))
+    except ValidationError as error:
+        _invalid(flatten_errors(error.messages))
+    except TaperError as error:
+        _invalid({"taper": [str(error)]})
+    result = as_json(plan)
+    if as_json_:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["step", "date", "drug", "daily amount", "unit", "dispense", "total MME", "% of start", "ULDN"])
+        for step in result["steps"]:
+            for drug, amount, unit, dispense in step["doses"] or [["", "", "", ""]]:
+                writer.writerow([step["number"], step["date"], drug, amount, unit, dispense, step["totalMme"],
+                                 step["percentOfStart"], step["uldn"] or ""])
+    else:
+        click.echo(render_taper(result))
+    if plot:
+        plot_taper(result, plot)
+        click.echo(f"Chart written to {plot}", err=True)
+
+
+@main.command()
+@click.option("--start", "start", default=None, help="First day (ISO date; default today).")
+@click.option("--protocol", default="seed-001-4-weeks", show_default=True,
+              help="seed-001-4-weeks, practice-weekly or practice-fortnightly.")
+@click.option("--target", type=float, default=4.5, show_default=True, help="Target dose in mg.")
+@click.option("--start-dose", type=float, help="First dose in mg (default: the protocol's).")
+@click.option("--step", type=float, help="Step in mg (default: the protocol's).")
+@click.option("--interval", type=int, help="Days per step (default: the protocol's).")
+@click.option("--formulation", type=click.Choice(["capsule", "liquid", "drops"]), default="capsule", show_default=True)
+@click.option("--morning", is_flag=True, help="Morning dosing (sleep disturbance).")
+@click.option("--json", "as_json_", is_flag=True, help="The JSON API's answer.")
+@click.option("--csv", "as_csv", is_flag=True, help="One row per step.")
+def titrate(start: str | None, protocol: str, target: float, start_dose: float | None, step: float | None,
+            interval: int | None, formulation: str, morning: bool, as_json_: bool, as_csv: bool) -> None:
+    """Plan an LDN titration: dates, doses and what to dispense."""
+    from .planners.requests import TITRATION_REQUEST, as_json, titration_request
+    from .planners.titration import TitrationError, plan_titration
+
+    body = {"start": start or date.today().isoformat(), "protocol": protocol, "targetMg": target,
+            "formulation": formulation, "timeOfDay": "morning" if morning else "bedtime",
+            **({"startMg": start_dose} if start_dose else {}), **({"stepMg": step} if step else {}),
+            **({"intervalDays": interval} if interval else {})}
+    try:
+        result = as_json(plan_titration(titration_request(TITRATION_REQUEST.load(body))))
+    except ValidationError as error:
+        _invalid(flatten_errors(error.messages))
+    except TitrationError as error:
+        _invalid({"titration": [str(error)]})
+    if as_json_:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    elif as_csv:
+        writer = csv.writer(sys.stdout)
+        writer.writerow(["step", "from", "to", "dose mg", "time of day", "dispense", "note"])
+        for item in result["steps"]:
+            writer.writerow([item["number"], item["start"], item["end"], item["doseMg"], item["timeOfDay"],
+                             item["dispense"], item["note"] or ""])
+    else:
+        lines = [click.style(f"LDN titration ({result['protocol']})", bold=True), ""]
+        lines += [f"  {s['number']:>2}  {s['start']} → {s['end']}  {s['doseMg']:>5} mg  {s['dispense']}"
+                  + (f"  ({s['note']})" if s["note"] else "") for s in result["steps"]]
+        lines += ["", *[f"  {note}" for note in result["notes"]]]
+        click.echo("\n".join(lines))
+
+
+def _opioid_entry(text: str) -> dict[str, Any]:
+    """'oxycodone 30 mg every 8 hours' as a regimen entry: the drug, its dose and the frequency words
+    (which the API reads with the service's own sig reader)."""
+    found = re.search(r"(\d+(?:\.\d+)?)\s*(mg|mcg/h|mcg/hr|mcg|µg|ug|ml)\b", text.lower())
+    if not found:
+        _invalid({"opioid": [f"{text!r}: give the dose with its unit, e.g. '30 mg' or '25 mcg/h'"]})
+    form = "patch" if "/h" in found.group(2) or "patch" in text.lower() else "tablet"
+    frequency = text[found.end():].strip() or "once daily"
+    return {"drug": text[:found.start()].strip() or text, "dose": {"value": float(found.group(1)), "unit": found.group(2)},
+            "frequency": frequency, "form": form}
+
+
+def render_taper(result: dict[str, Any]) -> str:
+    lines = [click.style(f"Opioid taper: {result['startMme']:g} MME/day at the start", bold=True),
+             "  " + "; ".join(f"{f['ingredient']} × {f['factor']:g} per {f['per']} ({f['source']})"
+                              for f in result["factors"]), ""]
+    for step in result["steps"]:
+        doses = "; ".join(f"{drug} {amount:g} {unit} ({dispense})" for drug, amount, unit, dispense in step["doses"])
+        lines.append(f"  {step['number']:>2}  {step['date']}  {step['totalMme']:>7.2f} MME  "
+                     f"{step['percentOfStart']:>5.1f}%  {doses or 'stopped'}"
+                     + (f"  + {step['uldn']}" if step["uldn"] else "") + (f"  [{step['note']}]" if step["note"] else ""))
+    lines += ["", "Follow-up: " + ", ".join(result["followUp"]), "", textwrap.fill(result["rules"], 96)]
+    lines += [textwrap.fill(note, 96) for note in result["notes"]]
+    return "\n".join(lines)
+
+
+def plot_taper(result: dict[str, Any], path: str) -> None:
+    """MME over time as a step chart (PNG)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # no display: write the file only
+    from matplotlib import pyplot
+
+    days = [date.fromisoformat(step["date"]) for step in result["steps"]]
+    mme = [step["totalMme"] for step in result["steps"]]
+    figure, axes = pyplot.subplots(figsize=(8, 4), dpi=100)
+    axes.step(days, mme, where="post", color="#1f5f8b", linewidth=2)
+    axes.scatter(days, mme, color="#1f5f8b", s=12)
+    axes.set_ylim(bottom=0)
+    axes.set_ylabel("MME per day")
+    axes.set_title(f"Opioid taper from {result['startMme']:g} MME/day")
+    axes.grid(True, alpha=0.3)
+    figure.autofmt_xdate()
+    figure.tight_layout()
+    figure.savefig(path, format="png")
+    pyplot.close(figure)
 
 
 def render_text(result: dict[str, Any]) -> str:

@@ -102,3 +102,31 @@ def test_the_installed_command_runs() -> None:
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["alerts"]
+
+
+def test_taper_prints_a_table_and_writes_a_chart(tmp_path: Path) -> None:
+    chart = tmp_path / "mme.png"
+    result = CliRunner().invoke(main, ["taper", "--opioid", "oxycodone 30 mg every 8 hours", "--years", "3",
+                                       "--uldn", "--start", "2026-12-01", "--plot", str(chart)])
+    assert result.exit_code == 0, result.output
+    assert "Opioid taper: 135 MME/day at the start" in result.output
+    assert "2026-12-29   123.75 MME" in result.output
+    assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_taper_csv_has_a_row_per_step_and_drug() -> None:
+    result = CliRunner().invoke(main, ["taper", "--opioid", "oxycodone 30 mg every 8 hours", "--years", "3",
+                                       "--start", "2026-12-01", "--csv"])
+    rows = result.output.strip().splitlines()
+    assert rows[0].startswith("step,date,drug") and rows[2].startswith("1,2026-12-29,oxycodone,82.5")
+
+
+def test_titrate_prints_dates_doses_and_what_to_dispense() -> None:
+    result = CliRunner().invoke(main, ["titrate", "--start", "2026-12-01"])
+    assert result.exit_code == 0, result.output
+    assert "2026-12-01 → 2026-12-28    1.5 mg  1 × 1.5 mg capsule at bedtime" in result.output
+
+
+def test_an_unreadable_opioid_is_refused_clearly() -> None:
+    result = CliRunner().invoke(main, ["taper", "--opioid", "oxycodone", "--years", "1"])
+    assert result.exit_code == EXIT_INVALID and "give the dose with its unit" in result.output

@@ -1,0 +1,293 @@
+"""Opioid weaning taper planner: examples a pharmacist can check, refusals, and invariants."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from cds.planners.taper import (PLANNING_DIR, OpioidDose, TaperError, TaperPlan, TaperRequest, check_taper,
+                                plan_taper)
+
+START = date(2026, 1, 5)
+CONFIG = yaml.safe_load((PLANNING_DIR / "taper.yaml").read_text(encoding="utf-8"))
+TOLERANCE = CONFIG["rounding"]["tolerance percent"] / 100
+STOPPED = "stopped from its lowest dispensable dose"
+
+
+def oxycodone_example(**overrides) -> TaperRequest:
+    """The issue's example: oxycodone 30 mg every 8 hours for 3 years."""
+    fields = {"regimen": (OpioidDose("oxycodone", 30, "mg", 3),), "start": START, "years_of_use": 3, **overrides}
+    return TaperRequest(**fields)
+
+
+# ---- examples ----------------------------------------------------------------------------------
+def test_issue_example_oxycodone_30_mg_q8h_for_3_years() -> None:
+    plan = plan_taper(oxycodone_example(uldn=True))
+    assert plan.start_mme == 135
+    first, second = plan.steps[0], plan.steps[1]
+    assert (first.number, first.date, first.total_mme, first.percent_of_start) == (0, START, 135, 100)
+    assert first.doses == (("oxycodone", 90.0, "mg/day", "current dose"),)
+    # about 10% less after a month, rounded down to whole and half tablets given every 8 hours
+    assert second.date == START + timedelta(days=28)
+    assert 135 * 0.875 <= second.total_mme <= 135 * 0.9 * (1 + TOLERANCE)
+    assert second.doses[0][1] == 82.5 and second.doses[0][3].endswith("q8h") and "mg tablet" in second.doses[0][3]
+    assert all(step.uldn == "naltrexone 1 µg twice daily" for step in plan.steps)
+    assert plan.steps[-1].total_mme == 0
+    assert [step.total_mme for step in plan.steps[:4]] == [135, 123.75, 112.5, 101.25]
+    assert plan.factors[0].factor == 1.5 and plan.factors[0].source == "CDC 2022" and plan.factors[0].version
+    assert "round" in plan.rules.lower() and "DOWN" in plan.rules
+    assert any("≥ 1 year" in note for note in plan.notes)
+    assert check_taper(oxycodone_example(), [(s.date, s.total_mme) for s in plan.steps]) == []
+
+
+def test_dispense_notes_use_product_strengths() -> None:
+    plan = plan_taper(oxycodone_example())
+    notes = [step.doses[0][3] for step in plan.steps[1:-1]]
+    assert "2½ × 10 mg tablets q8h" in notes
+    assert "½ × 5 mg tablet once daily" in notes  # administrations dropped at the smallest dose
+    assert plan.steps[-1].doses[0][3] == "stop" and STOPPED in plan.steps[-1].note
+
+
+def test_fentanyl_patch_uses_2_4_mme_per_microgram_hour() -> None:
+    plan = plan_taper(TaperRequest((OpioidDose("fentanyl", 50, "mcg/h", 1, "patch"),), START, 2))
+    assert plan.start_mme == 120
+    assert plan.factors[0].factor == 2.4 and plan.factors[0].per == "mcg/h"
+    patches = {step.doses[0][1] for step in plan.steps[1:]}
+    assert patches <= {0, 12, 25, 37.5, 50, 62.5, 75, 87.5, 100} | {a + b for a in (12, 25, 37.5) for b in (12, 25, 37.5)}
+    assert "µg/h patch" in plan.steps[1].doses[0][3]
+
+
+def test_methadone_is_converted_with_4_7_and_a_specialist_note() -> None:
+    plan = plan_taper(TaperRequest((OpioidDose("methadone", 10, "mg", 2),), START, 2))
+    assert plan.start_mme == 94
+    assert any("non-linear" in note and "specialist" in note for note in plan.notes)
+
+
+def test_liquid_rounds_to_half_millilitres() -> None:
+    plan = plan_taper(TaperRequest((OpioidDose("methadone", 10, "mg", 2, "liquid"),), START, 2, floor_mme=20))
+    for step in plan.steps[1:]:
+        per_admin = step.doses[0][1] / 2
+        assert abs(per_admin * 2 - round(per_admin * 2)) < 1e-9  # 0.5 mL of 1 mg/mL
+        assert "mL of 1 mg/mL oral solution" in step.doses[0][3]
+    assert plan.steps[-1].total_mme <= 20 * (1 + TOLERANCE)
+
+
+def test_short_use_takes_10_percent_of_the_original_dose_weekly_then_of_the_remaining() -> None:
+    plan = plan_taper(TaperRequest((OpioidDose("morphine", 50, "mg", 2),), START, 0.25))
+    assert plan.start_mme == 100
+    assert plan.steps[1].date == START + timedelta(days=7)
+    assert [step.total_mme for step in plan.steps[1:6]] == [90, 80, 70, 60, 50]
+    assert any("< 1 year" in note for note in plan.notes)
+
+
+def test_several_opioids_taper_the_highest_mme_first_one_at_a_time() -> None:
+    plan = plan_taper(TaperRequest((OpioidDose("morphine", 60, "mg", 2, "er tablet"),
+                                    OpioidDose("fentanyl", 25, "mcg/h", 1, "patch")), START, 2))
+    assert plan.start_mme == 180
+    for before, after in zip(plan.steps, plan.steps[1:]):
+        changed = [i for i in range(2) if before.doses[i][1] != after.doses[i][1]]
+        assert len(changed) == 1
+        assert changed[0] == max(range(2), key=lambda i: (mme(before, i), -i))
+    assert any("one opioid at a time" in note for note in plan.notes)
+    assert [f.ingredient for f in plan.factors] == ["morphine", "fentanyl"]
+
+
+def mme(step, index: int) -> float:
+    ingredient, amount, unit, _ = step.doses[index]
+    return amount * {"morphine": 1.0, "fentanyl": 2.4}[ingredient]
+
+
+def test_pauses_hold_one_extra_interval() -> None:
+    plain = plan_taper(oxycodone_example())
+    paused = plan_taper(oxycodone_example(pauses=(1,)))
+    assert [s.total_mme for s in paused.steps] == [s.total_mme for s in plain.steps]
+    assert (paused.steps[2].date - paused.steps[1].date).days == (plain.steps[2].date - plain.steps[1].date).days + 28
+    assert "pause after step 1" in paused.steps[2].note
+
+
+def test_slower_clinician_rate_and_floor() -> None:
+    plan = plan_taper(oxycodone_example(rate_percent=5, floor_mme=45))
+    drops = [(a.total_mme - b.total_mme) / a.total_mme for a, b in zip(plan.steps, plan.steps[1:])]
+    assert plan.steps[1].total_mme >= 135 * 0.95 * (1 - 0.05)
+    assert max(drops[:3]) < 0.1
+    assert plan.steps[-1].total_mme <= 45 * (1 + TOLERANCE) and plan.steps[-2].total_mme > 45 * (1 + TOLERANCE)
+
+
+def test_follow_up_at_least_monthly() -> None:
+    plan = plan_taper(oxycodone_example())
+    days = [START, *plan.follow_up]
+    assert all(0 < (b - a).days <= 28 for a, b in zip(days, days[1:]))
+    assert {step.date for step in plan.steps[1:]} <= set(plan.follow_up)
+    assert plan.follow_up[-1] > plan.steps[-1].date
+
+
+# ---- checking a clinician's taper --------------------------------------------------------------
+def test_check_flags_too_fast_steps_and_increases() -> None:
+    proposed = [(START + timedelta(days=28), 121.5), (START + timedelta(days=56), 90),
+                (START + timedelta(days=84), 95), (START + timedelta(days=112), 85.5)]
+    messages = check_taper(oxycodone_example(), proposed)
+    assert len(messages) == 2
+    assert messages[0].startswith("step 2") and "too fast" in messages[0]
+    assert messages[1].startswith("step 3") and "increase" in messages[1]
+
+
+def test_check_accepts_a_slow_taper_and_flags_a_fast_short_use_one() -> None:
+    assert check_taper(oxycodone_example(), [(START + timedelta(days=30 * i), 135 * 0.92 ** i) for i in range(1, 10)]) == []
+    short = TaperRequest((OpioidDose("morphine", 50, "mg", 2),), START, 0.25)
+    assert check_taper(short, [(START + timedelta(days=7), 90), (START + timedelta(days=14), 80)]) == []
+    assert "too fast" in check_taper(short, [(START + timedelta(days=7), 75)])[0]
+    assert "not after" in check_taper(short, [(START, 80)])[0]
+
+
+# ---- refusals ----------------------------------------------------------------------------------
+@pytest.mark.parametrize(("dose", "says"), [
+    (OpioidDose("buprenorphine", 8, "mg", 1), "CDC 2022 excludes buprenorphine"),
+    (OpioidDose("unobtainium", 5, "mg", 1), "not an ingredient"),
+    (OpioidDose("naltrexone", 4.5, "mg", 1), "not an opioid agonist"),
+    (OpioidDose("dihydrocodeine", 30, "mg", 2), "no CDC 2022 MME conversion factor"),
+    (OpioidDose("oxycodone", 5, "mL", 3), "cannot be converted"),
+    (OpioidDose("oxycodone", 25, "mcg/h", 1, "patch"), "only transdermal fentanyl"),
+    (OpioidDose("fentanyl", 25, "mcg/h", 1, "tablet"), "only transdermal fentanyl"),
+    (OpioidDose("fentanyl", 200, "mcg", 4, "tablet"), "transmucosal"),
+    (OpioidDose("oxycodone", 5, "mg", 3, "film"), "not one the planner can dispense"),
+    (OpioidDose("oxycodone", 0, "mg", 3), "above zero"),
+])
+def test_refuses_what_cannot_be_planned(dose: OpioidDose, says: str) -> None:
+    request = TaperRequest((dose,), START, 2)
+    with pytest.raises(TaperError, match=says):
+        plan_taper(request)
+    with pytest.raises(TaperError, match=says):
+        check_taper(request, [(START + timedelta(days=28), 1)])
+
+
+@pytest.mark.parametrize(("overrides", "says"), [
+    ({"rate_percent": 15}, "faster than allowed"),
+    ({"rate_percent": 10, "interval_days": 14}, "faster than allowed"),
+    ({"interval_days": 3}, "shorter than"),
+    ({"floor_mme": 200}, "already at or below the floor"),
+    ({"regimen": ()}, "empty"),
+])
+def test_refuses_overrides_faster_than_allowed(overrides: dict, says: str) -> None:
+    with pytest.raises(TaperError, match=says):
+        plan_taper(oxycodone_example(**overrides))
+
+
+def test_taper_error_is_a_value_error() -> None:
+    assert issubclass(TaperError, ValueError)
+
+
+# ---- invariants --------------------------------------------------------------------------------
+DRUGS = st.sampled_from([
+    ("oxycodone", "tablet", "mg", (5, 10, 15, 20, 30, 40)),
+    ("oxycodone", "er tablet", "mg", (10, 20, 40, 80)),
+    ("morphine", "tablet", "mg", (15, 30, 60)),
+    ("morphine", "er capsule", "mg", (30, 60, 100)),
+    ("hydromorphone", "tablet", "mg", (2, 4, 8)),
+    ("hydrocodone", "tablet", "mg", (5, 7.5, 10)),
+    ("tramadol", "tablet", "mg", (50, 100)),
+    ("tapentadol", "tablet", "mg", (50, 100)),
+    ("codeine", "tablet", "mg", (30, 60)),
+    ("methadone", "liquid", "mg", (5, 10, 20)),
+    ("oxymorphone", "tablet", "mg", (5, 10)),
+    ("fentanyl", "patch", "mcg/h", (12, 25, 50, 75, 100)),
+])
+
+
+@st.composite
+def requests(draw) -> TaperRequest:
+    regimen = []
+    for name, form, unit, doses in draw(st.lists(DRUGS, min_size=1, max_size=3, unique_by=lambda d: d[0])):
+        regimen.append(OpioidDose(name, draw(st.sampled_from(doses)), unit, draw(st.sampled_from((1, 2, 3, 4))), form))
+    years = draw(st.sampled_from((0.1, 0.5, 0.99, 1, 3, 10)))
+    long_term = years >= 1
+    interval = draw(st.sampled_from((None, 7, 14, 28, 35) if long_term else (None, 7, 10, 14)))
+    reference = 28 if long_term else 7
+    most = 10 * min(1, (interval or reference) / reference)
+    rate = draw(st.one_of(st.none(), st.floats(1, most)))
+    return TaperRequest(tuple(regimen), START, years, uldn=draw(st.booleans()), rate_percent=rate,
+                        interval_days=interval, floor_mme=draw(st.sampled_from((0, 0, 5, 30))),
+                        pauses=tuple(draw(st.sets(st.integers(0, 6), max_size=2))))
+
+
+def _rule(request: TaperRequest, previous: float, start: float) -> tuple[float, float, int]:
+    """(base, fraction per reference days, reference days) of the rule in force, from the facts."""
+    if request.years_of_use >= 1:
+        return previous, 0.10, 28
+    if previous > start * 0.30 + 1e-9:
+        return start, 0.10, 7
+    return previous, 0.10, 7
+
+
+def _planned(request: TaperRequest) -> TaperPlan | None:
+    try:
+        return plan_taper(request)
+    except TaperError as error:
+        assert "floor" in str(error)  # the only refusal these requests can meet
+        return None
+
+
+@settings(max_examples=120)
+@given(requests())
+def test_taper_invariants(request: TaperRequest) -> None:
+    plan = _planned(request)
+    if plan is None:
+        return
+    steps = plan.steps
+    start = plan.start_mme
+    interval = request.interval_days or (28 if request.years_of_use >= 1 else 7)
+    reference = 28 if request.years_of_use >= 1 else 7
+    rate = (request.rate_percent / 100) if request.rate_percent else 0.10 * min(1, interval / reference)
+    assert steps[0].total_mme == start and steps[0].percent_of_start == 100
+    for before, after in zip(steps, steps[1:]):
+        days = (after.date - before.date).days
+        # never an increase, for the total or any drug; every step is a decrease
+        assert after.total_mme < before.total_mme
+        assert all(b[1] >= a[1] for b, a in zip(before.doses, after.doses))
+        assert days > 0 and days % interval == 0
+        assert after.percent_of_start == pytest.approx(after.total_mme / start * 100, abs=0.01)
+        # never faster than the rule in force (pro rata for the days held), except stopping
+        # a drug from its lowest dispensable dose after one interval
+        base, fraction, ref = _rule(request, before.total_mme, start)
+        if STOPPED in after.note:
+            assert days >= interval
+        else:
+            assert before.total_mme - after.total_mme <= base * fraction * days / ref + 1e-6
+        # rounding never above the unrounded target by more than the tolerance
+        target = max(before.total_mme - base * rate, request.floor_mme)
+        assert after.total_mme <= target * (1 + TOLERANCE) + 1e-6
+    # the last step is at the floor (within the tolerance) or zero
+    last = steps[-1].total_mme
+    if request.floor_mme == 0:
+        assert last == 0
+    else:
+        assert last <= request.floor_mme * (1 + TOLERANCE) + 1e-6
+        assert all(step.total_mme > request.floor_mme * (1 + TOLERANCE) for step in steps[:-1])
+    assert all((step.uldn is not None) == request.uldn for step in steps)
+    days = [START, *plan.follow_up]
+    assert all(0 < (b - a).days <= 28 for a, b in zip(days, days[1:]))
+    # the planner's own schedule passes its own check
+    assert check_taper(request, [(step.date, step.total_mme) for step in steps]) == []
+
+
+@settings(max_examples=60)
+@given(requests(), st.lists(st.tuples(st.integers(1, 60), st.floats(0, 1.2)), min_size=1, max_size=6))
+def test_check_flags_every_increase(request: TaperRequest, moves: list[tuple[int, float]]) -> None:
+    start = sum(1 for _ in request.regimen) and plan_start(request)
+    proposed, day, mme_now = [], START, start
+    for gap, factor in moves:
+        day, mme_now = day + timedelta(days=gap), round(mme_now * factor, 3)
+        proposed.append((day, mme_now))
+    messages = check_taper(request, proposed)
+    previous = start
+    for number, (_, value) in enumerate(proposed, start=1):
+        if value > previous + 1e-6:
+            assert any(m.startswith(f"step {number} ") and "increase" in m for m in messages)
+        previous = value
+
+
+def plan_start(request: TaperRequest) -> float:
+    return plan_taper(TaperRequest(request.regimen, START, request.years_of_use)).start_mme
