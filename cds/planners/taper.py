@@ -152,6 +152,7 @@ class _Option:
     per_day: float
     mme: float
     note: str
+    rank: tuple[float, ...] = ()  # the dispensing preference (lower is simpler), see _dispensable
 
 
 @dataclass(frozen=True)
@@ -209,47 +210,78 @@ def _drug(dose: OpioidDose, version: str, factors: dict[str, dict[str, Any]]) ->
     if not strengths:
         raise TaperError(f"{name}: no {form['dose form']} product in the RxNorm product table, so no "
                          f"dispensable doses to taper with")
-    amounts = _dispensable(dose.form.strip().lower(), strengths)
-    frequency = _FREQUENCY.get(int(per_day), f"{format_number(per_day)} times a day") \
-        if per_day == int(per_day) else f"{format_number(per_day)} times a day"
+    preferred = _preferred(ingredient.name, form["dose form"], strengths)
+    amounts = _dispensable(dose.form.strip().lower(), strengths, preferred)
     options: dict[float, _Option] = {0.0: _Option(0.0, 0.0, 0.0, "stop")}
-    for amount, note in amounts.items():
+
+    def add(amount: float, count: float, note: str, rank: tuple[float, ...]) -> None:
+        # one option per daily MME: the pharmacist's preferred way to give it (then fewer administrations)
+        mme = amount * count * factor.factor
+        option = _Option(amount, count, mme, note, (*rank, count))
+        key = round(mme, 9)
+        if key not in options or option.rank < options[key].rank:
+            options[key] = option
+
+    for amount, (rank, note) in amounts.items():
         if form["kind"] == "patch":
-            text = f"{note}, changed every 72 h"
+            add(amount, per_day, f"{note}, changed every 72 h", rank)
         else:
-            text = f"{note} {frequency}"
-        mme = amount * per_day * factor.factor
-        options[round(mme, 9)] = _Option(amount, per_day, mme, text)
-    smallest, smallest_note = min(amounts.items())
+            add(amount, per_day, f"{note} {_frequency(per_day)}", rank)
     if form["kind"] != "patch" and per_day == int(per_day):
-        for count in range(int(per_day) - 1, 0, -1):  # at the smallest amount, drop administrations
-            mme = smallest * count * factor.factor
-            options.setdefault(round(mme, 9), _Option(smallest, count, mme, f"{smallest_note} {_FREQUENCY.get(count, f'{count} times a day')}"))
+        # low doses: administrations are dropped one at a time at the smallest amount and, for unit
+        # forms, at any amount up to one whole unit of the smallest preferred strength
+        smallest = min(amounts)
+        limit = min(preferred) if form["kind"] == "unit" else smallest
+        for amount, (rank, note) in amounts.items():
+            if amount <= limit + _EPS:
+                for count in range(int(per_day) - 1, 0, -1):
+                    add(amount, count, f"{note} {_frequency(count)}", rank)
     start_mme = per_admin * per_day * factor.factor
     start = _Option(per_admin, per_day, start_mme, "current dose")
     return _Drug(name, factor, drug_unit, start, tuple(sorted(options.values(), key=lambda o: o.mme)), combination)
 
 
-@lru_cache(maxsize=64)
-def _dispensable(form_name: str, strengths: tuple[float, ...]) -> dict[float, str]:
-    """Every dispensable amount per administration with its dispense note (fewest units kept)."""
-    form, rounding = _config()["forms"][form_name], _config()["rounding"]
-    found: dict[float, tuple[tuple[int, float], str]] = {}
+def _frequency(per_day: float) -> str:
+    if per_day == int(per_day):
+        return _FREQUENCY.get(int(per_day), f"{format_number(per_day)} times a day")
+    return f"{format_number(per_day)} times a day"
 
-    def keep(amount: float, units: float, note: str, distinct: int = 1) -> None:
-        # the simplest way to give an amount: fewest strengths, then fewest units
-        key, rank = round(amount, 6), (distinct, units)
+
+def _preferred(ingredient: str, dose_form: str, strengths: tuple[float, ...]) -> tuple[float, ...]:
+    """The commonest strengths ([practice] list in taper.yaml), or every strength when none is declared."""
+    declared = (_config()["dispensing"]["preferred strengths"].get(ingredient.lower()) or {}).get(dose_form)
+    chosen = tuple(sorted(float(s) for s in declared or () if float(s) in strengths))
+    return chosen or strengths
+
+
+@lru_cache(maxsize=64)
+def _dispensable(form_name: str, strengths: tuple[float, ...],
+                 preferred: tuple[float, ...] | None = None) -> dict[float, tuple[tuple[float, ...], str]]:
+    """Every dispensable amount per administration → (rank, dispense note), each amount given the way a
+    pharmacist would sign (taper.yaml dispensing): whole units over halves, one strength over two,
+    fewer units, the commonest strengths; so never a half tablet when a whole tablet of that amount exists."""
+    form, rounding = _config()["forms"][form_name], _config()["rounding"]
+    common = set(preferred if preferred else strengths)
+    found: dict[float, tuple[tuple[float, ...], str]] = {}
+
+    def keep(amount: float, chosen: tuple[float, ...], half: bool, note: str) -> None:
+        odd = sum(1 for strength in chosen if strength not in common)
+        units = len(chosen) - (0.5 if half else 0)
+        rank = (1 if half else 0, len(set(chosen)), units, odd, -min(chosen))
+        key = round(amount, 6)
         if key > 0 and (key not in found or rank < found[key][0]):
             found[key] = (rank, note)
 
     if form["kind"] == "liquid":
         concentration = min(strengths)
         step = float(rounding["liquid step ml"])
+        found_liquid: dict[float, tuple[tuple[float, ...], str]] = {}
         for index in range(1, 401):  # up to 200 mL per administration
             ml = index * step
-            keep(ml * concentration, ml, f"{format_number(ml)} mL of {format_number(concentration)} mg/mL "
-                                         f"{form['word']} ({format_number(ml * concentration)} mg)")
-        return {amount: note for amount, (_, note) in found.items()}
+            found_liquid[round(ml * concentration, 6)] = (
+                (0, 1, ml, 0, 0), f"{format_number(ml)} mL of {format_number(concentration)} mg/mL "
+                                  f"{form['word']} ({format_number(ml * concentration)} mg)")
+        return found_liquid
     most = int(rounding["max patches"] if form["kind"] == "patch" else rounding["max units per administration"])
     unit = "µg/h" if form["kind"] == "patch" else "mg"
     halves = (False, True) if form.get("scored") else (False,)
@@ -261,11 +293,10 @@ def _dispensable(form_name: str, strengths: tuple[float, ...]) -> dict[float, st
                 if half:
                     amounts[0] = amounts[0] / 2
                 if len(set(chosen)) <= 2:  # at most two strengths per administration
-                    keep(sum(amounts), count - (0.5 if half else 0), _units_note(chosen, half, unit, form["word"]),
-                         len(set(chosen)))
+                    keep(sum(amounts), chosen, half, _units_note(chosen, half, unit, form["word"]))
     for strength in strengths if form.get("scored") else ():  # a half tablet on its own
-        keep(strength / 2, 0.5, f"½ × {format_number(strength)} {unit} {form['word']}")
-    return {amount: note for amount, (_, note) in found.items()}
+        keep(strength / 2, (strength,), True, f"½ × {format_number(strength)} {unit} {form['word']}")
+    return found
 
 
 def _units_note(chosen: tuple[float, ...], half: bool, unit: str, word: str) -> str:
@@ -392,11 +423,7 @@ def plan_taper(request: TaperRequest, on: date | None = None) -> TaperPlan:
         index = max(range(len(drugs)), key=lambda i: (current[i].mme, -i))
         others = previous - current[index].mme
         drug = drugs[index]
-        # the largest dispensable regimen within the budget, strictly lower; stopped when even
-        # stopping it leaves the others above the budget (a smaller step than the target: slower)
-        choice = next((option for option in reversed(drug.options)
-                       if others + option.mme <= budget + _EPS and option.mme < current[index].mme - _EPS),
-                      drug.options[0])
+        choice = _choose(drug, current[index], others, target, tolerance)
         reduction = previous - (others + choice.mme)
         stop = choice.mme == 0 and current[index].mme <= _lowest(drug) + _EPS
         note = ""
@@ -419,6 +446,22 @@ def plan_taper(request: TaperRequest, on: date | None = None) -> TaperPlan:
                            [step.date for step in steps[1:]])
     return TaperPlan(tuple(steps), round(start_mme, 4), tuple(drug.factor for drug in drugs),
                      " ".join(config["rounding"]["rule"].split()), follow_up, _notes(request, drugs, rule))
+
+
+def _choose(drug: _Drug, now: _Option, others: float, target: float, tolerance: float) -> _Option:
+    """The regimen a pharmacist would sign: among the dispensable regimens within the tolerance of the
+    target (never above it plus the tolerance) and strictly lower than now, the simplest (by rank;
+    ties: the larger dose); with none that close, the largest dispensable regimen within the budget
+    (rounding down); stopped when even stopping it leaves the others above the budget."""
+    budget = target * (1 + tolerance)
+    below = [option for option in drug.options
+             if others + option.mme <= budget + _EPS and option.mme < now.mme - _EPS]
+    if not below:
+        return drug.options[0]
+    band = [option for option in below if others + option.mme >= target * (1 - tolerance) - _EPS and option.mme > 0]
+    if band:
+        return min(band, key=lambda option: (option.rank, -option.mme))
+    return max(below, key=lambda option: option.mme)
 
 
 def _step(number: int, day: date, drugs: Sequence[_Drug], current: Sequence[_Option], start: float,

@@ -47,9 +47,59 @@ def test_issue_example_oxycodone_30_mg_q8h_for_3_years() -> None:
 def test_dispense_notes_use_product_strengths() -> None:
     plan = plan_taper(oxycodone_example())
     notes = [step.doses[0][3] for step in plan.steps[1:-1]]
-    assert "2½ × 10 mg tablets q8h" in notes
+    assert "1 × 10 mg tablet + 1 × 15 mg tablet q8h" in notes  # 25 mg in whole tablets, not 2½ × 10 mg
     assert "½ × 5 mg tablet once daily" in notes  # administrations dropped at the smallest dose
+    assert "1 × 5 mg tablet q12h" in notes  # ... and at one unit of the smallest common strength
     assert plan.steps[-1].doses[0][3] == "stop" and STOPPED in plan.steps[-1].note
+
+
+# ---- dispensing: the regimen a pharmacist would sign ------------------------------------------------
+def _notes_by_daily_dose(plan: TaperPlan) -> dict[float, str]:
+    return {step.doses[0][1]: step.doses[0][3] for step in plan.steps[1:]}
+
+
+def test_dispensing_prefers_whole_single_common_strengths() -> None:
+    by_dose = _notes_by_daily_dose(plan_taper(oxycodone_example()))
+    assert by_dose[45] == "1 × 15 mg tablet q8h"  # not ½ × 30 mg
+    assert by_dose[30] == "1 × 10 mg tablet q8h"  # not ½ × 20 mg
+    assert by_dose[60] == "1 × 20 mg tablet q8h"
+    assert by_dose[82.5] == "1 × 7.5 mg tablet + 1 × 20 mg tablet q8h"  # whole tablets, not ½ × 15 + 1 × 20
+    assert by_dose[75] == "1 × 10 mg tablet + 1 × 15 mg tablet q8h"  # common strengths over 2½ × 10 mg
+
+
+def test_never_a_half_tablet_when_a_whole_tablet_of_that_amount_exists() -> None:
+    from cds.planners.taper import _dispensable, _preferred
+    strengths = (5.0, 7.5, 10.0, 15.0, 20.0, 30.0)
+    preferred = _preferred("oxycodone", "Oral Tablet", strengths)
+    assert preferred == (5, 10, 15, 20, 30)  # [practice] list in taper.yaml: 7.5 mg only if needed
+    amounts = _dispensable("tablet", strengths, preferred)
+    for strength in strengths:
+        assert amounts[strength][1] == f"1 × {strength:g} mg tablet"
+    assert amounts[2.5][1] == "½ × 5 mg tablet"  # a half only where no whole tablet gives the amount
+    assert amounts[25][1] == "1 × 10 mg tablet + 1 × 15 mg tablet"
+    assert amounts[40][1] == "2 × 20 mg tablets"  # one strength over two
+    assert amounts[12.5][1] == "1 × 5 mg tablet + 1 × 7.5 mg tablet"  # whole over 2½ × 5 mg
+    # fewer units, then common strengths: 15 mg as 1 × 15, not 2 × 7.5 or 3 × 5
+    assert amounts[15][0] < _dispensable("tablet", strengths, preferred)[12.5][0]
+
+
+def test_dispensing_rule_is_documented_data() -> None:
+    dispensing = CONFIG["dispensing"]
+    assert "whole units over halves" in dispensing["preference"][0]
+    assert dispensing["preferred strengths"]["oxycodone"]["Oral Tablet"] == [5, 10, 15, 20, 30]
+    plan = plan_taper(oxycodone_example())
+    assert "pharmacist" in plan.rules and "never a half tablet" in plan.rules
+
+
+@pytest.mark.parametrize("per_admin, note", [(15, "1 × 15 mg tablet q8h"), (10, "1 × 10 mg tablet q8h"),
+                                             (20, "1 × 20 mg tablet q8h")])
+def test_a_plan_reaching_a_whole_strength_names_that_tablet(per_admin: float, note: str) -> None:
+    # a taper from one step above: every dose in the plan is written the simplest way
+    plan = plan_taper(oxycodone_example(regimen=(OpioidDose("oxycodone", per_admin * 2, "mg", 3),)))
+    by_dose = _notes_by_daily_dose(plan)
+    assert by_dose[per_admin * 3] == note
+    assert not any(text.startswith("½ × 30") or text.startswith("½ × 20") or "½ × 15 mg tablet + " in text
+                   for text in by_dose.values())
 
 
 def test_fentanyl_patch_uses_2_4_mme_per_microgram_hour() -> None:
