@@ -167,7 +167,7 @@ class MedicationReader:
             product=product.name if product else None,
             dose_band=band, purpose=purpose if is_order or purpose else None,
             dose_matches_purpose=matches_purpose, route="topical" if topical else "systemic",
-            time_of_day=sig.time_of_day, as_needed=sig.as_needed,
+            time_of_day=sig.time_of_day, as_needed=sig.as_needed, doses_per_day=sig.per_day,
         )
         return medication, tuple(problems)
 

@@ -65,6 +65,7 @@ _MEDICATION_FIELDS: dict[str, Any] = {
     "status": STATUS,
     "route": ROUTES,
     "daily_dose_mg": "number",
+    "doses_per_day": "number",
     "dose": "text",
     "dose_band": DOSE_BANDS,
     "purpose": PURPOSES,
@@ -161,6 +162,7 @@ class Medication:
     under_review: bool = False  # an order that is a current prescription being reviewed, not a new one
     time_of_day: str | None = None
     as_needed: bool = False
+    doses_per_day: float | None = None  # administrations a day, as the sig says (a taper keeps them)
     started: date | None = None
     stopped: date | None = None
 
@@ -196,6 +198,7 @@ class Medication:
                     "class": drug_class,
                     "opioid_use": ingredient.opioid_use if drug_class == "opioid-agonist" else None,
                     "daily_dose_mg": ingredient.daily_dose_mg,
+                    "doses_per_day": self.doses_per_day if ingredient.daily_dose_mg is not None else None,
                     "dose": self.dose_in_words(ingredient),
                     "dose_band": band,
                     "dose_matches_purpose": self.dose_matches_purpose if drug_class == "naltrexone" else None,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pytest_bdd import scenarios
 
 from bdd_steps import *  # noqa: F403  (pytest-bdd steps are fixtures: they must be in this module)
+from plan_steps import *  # noqa: F403
 
 AREAS = (
     "opioid-conflict",
@@ -23,6 +24,7 @@ AREAS = (
     "dose",
     "data-quality",
     "cds-hooks",
+    "planners",
 )
 
 for _area in AREAS:

@@ -12,12 +12,15 @@ import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from ..alerts import Alert
 from ..model import format_number
+from ..planners.taper import OpioidDose, TaperError, TaperRequest, plan_taper
+from ..planners.titration import TitrationError, TitrationRequest, plan_titration
 
 CATEGORY_SYSTEM = "https://ldn-cds.org/CodeSystem/alert-category"
 _OVERRIDE_REASONS = Path(__file__).resolve().parents[2] / "rules" / "reference" / "override-reasons"
@@ -65,7 +68,7 @@ def _md(text: str) -> str:
     return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
-def card(alert: Alert, context: CardContext) -> dict[str, Any]:
+def card(alert: Alert, context: CardContext, today: date | None = None) -> dict[str, Any]:
     rule = alert.rule
     rule_url = f"{context.base_url}/v1/rules/{rule.id}"
     suggestions = [s for s in (_suggestion(item, context) for item in alert.suggestions) if s is not None]
@@ -73,7 +76,7 @@ def card(alert: Alert, context: CardContext) -> dict[str, Any]:
         "uuid": str(uuid.uuid4()),
         "summary": alert.summary if len(alert.summary) < SUMMARY_BELOW else alert.summary[:SUMMARY_BELOW - 2] + "…",
         "indicator": rule.severity,  # the rule severities are CDS Hooks' indicators
-        "detail": detail_markdown(alert),
+        "detail": detail_markdown(alert) + _plan_markdown(alert, today or date.today()),
         "source": {
             "label": f"LDN CDS: {rule.title}"[:140],
             "url": rule_url,
@@ -106,6 +109,71 @@ def detail_markdown(alert: Alert) -> str:
     lines.append("**Sources:** " + "; ".join(f"[{s.label}]({s.url})" if s.url else s.label for s in rule.sources))
     lines.append(f"\n*Rule {rule.id} v{rule.version} ({rule.category}).*")
     return "\n".join(lines).strip()
+
+
+def _plan_markdown(alert: Alert, today: date) -> str:
+    """The plan a taper or titration card carries: the schedule itself, not only advice."""
+    if alert.rule.category == "taper":
+        return taper_markdown(alert, today)
+    if alert.rule.category == "titration":
+        return titration_markdown(alert, today)
+    return ""
+
+
+def titration_markdown(alert: Alert, today: date) -> str:
+    """Start low and go slow, as dates and capsules: the seed's protocol up to the ordered dose."""
+    order = next((fact for fact in alert.matched if fact.get("fact") == "order" and fact.get("daily_dose_mg")), None)
+    if order is None:
+        return ""
+    target = min(order["daily_dose_mg"], 4.5)
+    time_of_day = order.get("time_of_day") or "bedtime"
+    try:
+        plan = plan_titration(TitrationRequest(start=today, target_mg=target, time_of_day=time_of_day))
+    except TitrationError as error:
+        return f"\n\n**Titration:** {_md(str(error))}"
+    lines = ["", "", f"**Titration ({plan.protocol}) up to {format_number(target)} mg:**", "",
+             "| from | to | dose | dispense |", "|---|---|---|---|"]
+    lines += [f"| {s.start.isoformat()} | {s.end.isoformat()} | {format_number(s.dose_mg)} mg | {_md(s.dispense)} |"
+              for s in plan.steps]
+    lines += ["", *[_md(note) for note in plan.notes]]
+    return "\n".join(lines)
+
+
+def taper_markdown(alert: Alert, today: date) -> str:
+    """The opioid taper for the opioids a taper alert matched, as a Markdown table (or why not)."""
+    opioids = [fact for fact in alert.matched if fact.get("fact") == "medication"
+               and fact.get("class") == "opioid-agonist" and fact.get("daily_dose_mg")]
+    if not opioids:
+        return "\n\n**Taper:** no opioid dose could be read, so no schedule is given."
+    started = [fact["days_since_started"] for fact in opioids if fact.get("days_since_started") is not None]
+    years = max(started) / 365.25 if started else None
+    regimen = tuple(_opioid_dose(fact) for fact in opioids)
+    try:
+        plan = plan_taper(TaperRequest(regimen=regimen, start=today, years_of_use=years if years is not None else 1.0,
+                                       uldn=True))
+    except TaperError as error:
+        return f"\n\n**Taper:** {_md(str(error))}"
+    how_long = (f"opioids for {years:.1f} years" if years is not None
+                else "how long opioids have been taken is not recorded, so the slower long-term rate is used")
+    rate = "a month" if (years is None or years >= 1) else "a week"
+    lines = ["", "", f"**Taper (about 10% {rate}; {how_long}):** from {plan.start_mme:g} MME/day, ULDN alongside.", "",
+             "| step | date | doses | MME/day | % of start |", "|---|---|---|---|---|"]
+    for step in plan.steps:
+        doses = "; ".join(f"{drug} {format_number(amount)} {unit} ({dispense})" for drug, amount, unit, dispense in step.doses)
+        lines.append(f"| {step.number} | {step.date.isoformat()} | {_md(doses or 'stop')} | {step.total_mme:g} | "
+                     f"{step.percent_of_start:g}% |")
+    uldn = plan.steps[0].uldn if plan.steps else None
+    lines += ["", f"With {uldn} throughout. Follow up at least monthly." if uldn else "Follow up at least monthly.",
+              "", _md(plan.rules)]
+    return "\n".join(lines)
+
+
+def _opioid_dose(fact: Mapping[str, Any]) -> OpioidDose:
+    per_day = fact.get("doses_per_day") or 1.0
+    if fact.get("ingredient") == "fentanyl" and "patch" in str(fact.get("name", "")).lower():
+        return OpioidDose(ingredient="fentanyl", dose=fact["daily_dose_mg"] * 1000 / 24, unit="mcg/h", per_day=1.0,
+                          form="patch")
+    return OpioidDose(ingredient=fact["ingredient"], dose=fact["daily_dose_mg"] / per_day, unit="mg", per_day=per_day)
 
 
 def _matched_words(fact: Mapping[str, Any]) -> str:

@@ -418,7 +418,6 @@ def plan_taper(request: TaperRequest, on: date | None = None) -> TaperPlan:
         if len(steps) > max_steps:
             raise TaperError(f"the taper would take more than {max_steps} steps; shorten it with the prescriber")
         target = max(rule.target(previous, start_mme), floor)
-        budget = target * (1 + tolerance)
         # one opioid at a time: the highest MME now (first given on ties)
         index = max(range(len(drugs)), key=lambda i: (current[i].mme, -i))
         others = previous - current[index].mme

@@ -126,10 +126,15 @@ def test_patient_view_without_naltrexone_has_nothing_to_say(client: FlaskClient)
     assert client.post(VIEW, json=patient_view(OXYCODONE)).get_json()["cards"] == []
 
 
-def test_patient_view_of_uldn_with_an_opioid_is_information(client: FlaskClient) -> None:
+def test_patient_view_of_uldn_with_an_opioid_gives_the_taper(client: FlaskClient) -> None:
     uldn = medication_request("rx-uldn", "7243", "ULDN naltrexone", 1, "ug", "BID")
     cards = client.post(VIEW, json=patient_view(uldn, OXYCODONE)).get_json()["cards"]
-    assert [c["indicator"] for c in cards if c["source"]["topic"]["code"] == "opioid-conflict"] == ["info"]
+    [taper] = [c for c in cards if c["source"]["topic"]["code"] == "taper"]
+    assert taper["indicator"] == "info"
+    assert not [c for c in cards if c["source"]["topic"]["code"] == "opioid-conflict"]
+    # oxycodone 5 mg q6h = 30 MME/day; the schedule is in the card, ULDN alongside
+    assert "**Taper (about 10%" in taper["detail"] and "| 0 | " in taper["detail"]
+    assert "30 MME" in taper["detail"] and "naltrexone 1 µg twice daily" in taper["detail"]
 
 
 def test_a_wrong_hook_or_service_is_a_clear_4xx(client: FlaskClient) -> None:
@@ -363,3 +368,12 @@ def test_patient_view_still_sees_two_different_naltrexone_sources(client: FlaskC
     ldn = medication_request("rx-ldn", "7243", "naltrexone (compounded LDN)", 4.5, "mg", "HS")
     contrave = medication_request("rx-contrave", "1551468", "Contrave 8/90 mg tablet", 2, "{tablet}", "BID")
     assert "LDN-DUP-001" in rules_of(client.post(VIEW, json=patient_view(ldn, contrave)))
+
+
+def test_an_ldn_start_above_the_start_dose_carries_the_titration_plan(client: FlaskClient) -> None:
+    body = order_sign(prefetch={"patient": PATIENT, "medicationRequests": None, "medicationStatements": None,
+                                "conditions": None, "labs": None})
+    cards = client.post(SIGN, json=body).get_json()["cards"]
+    [titration] = [c for c in cards if c["source"]["topic"]["code"] == "titration"]
+    assert "**Titration (seed-001-4-weeks) up to 4.5 mg:**" in titration["detail"]
+    assert "1 × 1.5 mg capsule at bedtime" in titration["detail"]
