@@ -17,7 +17,10 @@
 #     28 days after the start or a whole number of 28-day intervals later.
 #   - Doses are rounded to what can be dispensed (tablet strengths, halves of scored tablets,
 #     patch strengths); rounding may leave up to 2.5% more than the target, never less than the
-#     rate allows; an opioid at its lowest dispensable dose is stopped in one step. The exact tablets of each step are left to the plan's rounding rule (not
+#     rate allows. An opioid at its lowest dispensable dose is stopped only when that fits within the
+#     rate; while another opioid can still be reduced, that one is reduced instead, and otherwise the
+#     stop is held whole intervals. Only the final stop (the last opioid, from its lowest dose) may
+#     take off more than the rate. The exact tablets of each step are left to the plan's rounding rule (not
 #     repeated here), because they follow the stock of strengths.
 #   - A taper never goes up, ends at 0 MME a day (the last opioid stopped from its lowest
 #     dispensable dose), shows each step's date, each opioid's dose, total MME and % of the start,
@@ -53,7 +56,7 @@ Feature: Plans a pharmacist can check by hand — opioid taper with ULDN, and LD
     And the first step down comes 28 days after the start or a whole number of 28-day intervals later
     And the first step down takes off at most 10% of the starting dose for each 28 days since the start
     And every step is dated a whole number of 28-day intervals after the one before
-    And every reduction that does not stop an opioid takes off at most 10% of the dose before it for each 28 days, give or take 2.5% for rounding
+    And every reduction before the final stop takes off at most 10% of the dose before it for each 28 days, give or take 2.5% for rounding
     And no step raises the total MME
     And the last step is 0 MME a day with every opioid stopped
     And every step shows its date, each opioid's dose, the total MME and the percentage of the starting dose
@@ -110,7 +113,7 @@ Feature: Plans a pharmacist can check by hand — opioid taper with ULDN, and LD
     Then the starting dose is 120 MME a day
     And oxycodone counts 1.5 MME per mg/day (CDC 2022)
     And fentanyl counts 2.4 MME per mcg/h (CDC 2022)
-    And every reduction that does not stop an opioid takes off at most 10% of the dose before it for each 28 days, give or take 2.5% for rounding
+    And every reduction before the final stop takes off at most 10% of the dose before it for each 28 days, give or take 2.5% for rounding
     And no step raises the total MME
     And the last step is 0 MME a day with every opioid stopped
     And every step shows its date, each opioid's dose, the total MME and the percentage of the starting dose

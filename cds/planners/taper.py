@@ -10,7 +10,6 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -410,6 +409,7 @@ def plan_taper(request: TaperRequest, on: date | None = None) -> TaperPlan:
     uldn = config["uldn"]["text"] if request.uldn else None
     steps = [_step(0, request.start, drugs, current, start_mme, uldn, "current dose")]
     day = request.start
+    final_stop = _stop_threshold(drugs)
     max_steps = int(config["schedule"]["max steps"])
     while True:
         previous = sum(option.mme for option in current)
@@ -418,23 +418,17 @@ def plan_taper(request: TaperRequest, on: date | None = None) -> TaperPlan:
         if len(steps) > max_steps:
             raise TaperError(f"the taper would take more than {max_steps} steps; shorten it with the prescriber")
         target = max(rule.target(previous, start_mme), floor)
-        # one opioid at a time: the highest MME now (first given on ties)
-        index = max(range(len(drugs)), key=lambda i: (current[i].mme, -i))
-        others = previous - current[index].mme
+        index, choice = _next_move(drugs, current, previous, target, tolerance, rule, start_mme, final_stop)
         drug = drugs[index]
-        choice = _choose(drug, current[index], others, target, tolerance)
-        reduction = previous - (others + choice.mme)
-        stop = choice.mme == 0 and current[index].mme <= _lowest(drug) + _EPS
-        note = ""
-        intervals = 1
-        if not stop:
-            allowed = rule.allowed(previous, start_mme, rule.interval)
-            intervals = max(1, math.ceil(reduction / allowed - 1e-6))
-            if intervals > 1:
-                note = (f"held {intervals} intervals: the smallest dispensable step down is more than "
-                        f"the rate allows in one")
-        else:
-            note = f"{drug.name} stopped from its lowest dispensable dose"
+        after = previous - current[index].mme + choice.mme
+        intervals = _intervals(rule, previous, after, start_mme, final_stop)
+        notes = []
+        if choice.mme == 0:
+            notes.append(f"{drug.name} stopped from its lowest dispensable dose")
+        if intervals > 1:
+            notes.append(f"held {intervals} intervals: the smallest dispensable step down is more than "
+                         f"the rate allows in one")
+        note = "; ".join(notes)
         if steps[-1].number in request.pauses:
             intervals += 1
             note = "; ".join(filter(None, [note, f"pause after step {steps[-1].number}"]))
@@ -445,6 +439,59 @@ def plan_taper(request: TaperRequest, on: date | None = None) -> TaperPlan:
                            [step.date for step in steps[1:]])
     return TaperPlan(tuple(steps), round(start_mme, 4), tuple(drug.factor for drug in drugs),
                      " ".join(config["rounding"]["rule"].split()), follow_up, _notes(request, drugs, rule))
+
+
+def _reduction_allowed(rule: _Rule, previous: float, after: float, start: float, days: int, margin: float,
+                       final_stop: float) -> bool:
+    """The one rule for an allowed reduction, shared by the planner and the checker: from `previous` to
+    `after` MME/day in `days` days removes at most the rule's amount pro rata for the days (plus `margin`
+    of the previous dose: the checker's rounding tolerance; the planner plans with none), except the
+    unavoidable final stop: the last opioid stopped from its lowest dispensable dose (`previous` at most
+    the largest lowest dispensable daily dose, to 0) after at least one interval. Stopping an opioid while
+    another remains is an ordinary reduction: it must fit within the rate, holding whole intervals."""
+    if days < 0:
+        return False
+    if after <= _EPS and previous <= final_stop + 1e-6 and days >= rule.interval:
+        return True
+    return previous - after <= rule.allowed(previous, start, days) + margin * previous + 1e-6
+
+
+def _intervals(rule: _Rule, previous: float, after: float, start: float, final_stop: float) -> int:
+    """The fewest whole intervals a step must be held so that it is an allowed reduction."""
+    intervals = 1
+    while not _reduction_allowed(rule, previous, after, start, rule.interval * intervals, 0.0, final_stop):
+        intervals += 1
+    return intervals
+
+
+def _next_move(drugs: Sequence[_Drug], current: Sequence[_Option], previous: float, target: float,
+               tolerance: float, rule: _Rule, start: float, final_stop: float) -> tuple[int, _Option]:
+    """Which opioid changes next, and to what. The highest MME first (first given on ties); but when that
+    opioid is at its lowest dispensable dose and stopping it would exceed the rate in one interval, another
+    opioid that can still be reduced is reduced instead (within one interval if any can be, else with
+    holds); when every opioid is at its lowest, the one whose stop fits (else the smallest, held whole
+    intervals) is stopped, so the last opioid standing is the only stop above the rate."""
+    order = sorted((i for i in range(len(drugs)) if current[i].mme > _EPS), key=lambda i: (-current[i].mme, i))
+    moves = []
+    for i in order:
+        choice = _choose(drugs[i], current[i], previous - current[i].mme, target, tolerance)
+        if choice.mme == 0 and current[i].mme > _lowest(drugs[i]) + _EPS:
+            # not at its lowest dose: never skipped straight to a stop, the smallest step down instead
+            lower = [o for o in drugs[i].options if _EPS < o.mme < current[i].mme - _EPS]
+            if lower:
+                choice = max(lower, key=lambda option: option.mme)
+        after = previous - current[i].mme + choice.mme
+        fits = _reduction_allowed(rule, previous, after, start, rule.interval, 0.0, final_stop)
+        moves.append((i, choice, fits, choice.mme == 0))
+    first = moves[0]
+    if not first[3] or first[2]:
+        return first[0], first[1]
+    reducible = [move for move in moves[1:] if not move[3]]
+    for group in ([m for m in reducible if m[2]], reducible, [m for m in moves if m[2]]):
+        if group:
+            return group[0][0], group[0][1]
+    smallest = min(moves, key=lambda move: (current[move[0]].mme, move[0]))
+    return smallest[0], smallest[1]
 
 
 def _choose(drug: _Drug, now: _Option, others: float, target: float, tolerance: float) -> _Option:
@@ -536,10 +583,7 @@ def check_taper(request: TaperRequest, proposed: Sequence[tuple[date, float]]) -
             messages.append(f"{label}: not after the previous step ({previous_day.isoformat()})")
         elif mme < previous - 1e-6:
             allowed = rule.allowed(previous, start_mme, days) + tolerance * previous
-            # stopping an opioid from its lowest dispensable dose once every opioid is that low
-            stopping = (previous - mme <= stop_from + 1e-6 and previous <= stop_from * len(drugs) + 1e-6
-                        and days >= rule.interval)
-            if previous - mme > allowed + 1e-6 and not stopping:
+            if not _reduction_allowed(rule, previous, mme, start_mme, days, tolerance, stop_from):
                 per = rule.maximum_per_reference(previous, start_mme) * 100
                 of = rule.of(previous, start_mme)
                 messages.append(
