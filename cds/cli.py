@@ -101,9 +101,9 @@ def taper(opioids: tuple[str, ...], years: float, start: str | None, uldn: bool,
         plan = plan_taper(taper_request(TAPER_REQUEST.load(body), evaluator.terminology,
                                         evaluator.normalizer.medications.sigs))
     except ValidationError as error:
-        _invalid(flatten_errors(error.messages))
+        _invalid(flatten_errors(error.messages), "Invalid taper request:")
     except TaperError as error:
-        _invalid({"taper": [str(error)]})
+        _invalid({"taper": [str(error)]}, "The taper cannot be planned:")
     result = as_json(plan)
     if as_json_:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
@@ -146,9 +146,9 @@ def titrate(start: str | None, protocol: str, target: float, start_dose: float |
     try:
         result = as_json(plan_titration(titration_request(TITRATION_REQUEST.load(body))))
     except ValidationError as error:
-        _invalid(flatten_errors(error.messages))
+        _invalid(flatten_errors(error.messages), "Invalid titration request:")
     except TitrationError as error:
-        _invalid({"titration": [str(error)]})
+        _invalid({"titration": [str(error)]}, "The titration cannot be planned:")
     if as_json_:
         click.echo(json.dumps(result, indent=2, ensure_ascii=False))
     elif as_csv:
@@ -170,8 +170,11 @@ def _opioid_entry(text: str) -> dict[str, Any]:
     (which the API reads with the service's own sig reader)."""
     found = re.search(r"(\d+(?:\.\d+)?)\s*(mg|mcg/h|mcg/hr|mcg|µg|ug|ml)\b", text.lower())
     if not found:
-        _invalid({"opioid": [f"{text!r}: give the dose with its unit, e.g. '30 mg' or '25 mcg/h'"]})
-    form = "patch" if "/h" in found.group(2) or "patch" in text.lower() else "tablet"
+        _invalid({"opioid": [f"{text!r}: give the dose with its unit, e.g. '30 mg' or '25 mcg/h'"]},
+                 "The opioid cannot be read:")
+    lowered = text.lower()
+    extended = any(word in lowered for word in (" er", " xr", " sr", "contin", "extended", "12 hr", "24 hr"))
+    form = "patch" if "/h" in found.group(2) or "patch" in lowered else "er tablet" if extended else "tablet"
     frequency = text[found.end():].strip() or "once daily"
     return {"drug": text[:found.start()].strip() or text, "dose": {"value": float(found.group(1)), "unit": found.group(2)},
             "frequency": frequency, "form": form}
@@ -247,8 +250,8 @@ def render_text(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _invalid(errors: dict[str, list[str]]) -> None:
-    click.echo("Invalid patient file:", err=True)
+def _invalid(errors: dict[str, list[str]], heading: str = "Invalid patient file:") -> None:
+    click.echo(heading, err=True)
     for field, reasons in sorted(errors.items()):
         click.echo(f"  {field}: {'; '.join(reasons)}", err=True)
     sys.exit(EXIT_INVALID)

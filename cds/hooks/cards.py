@@ -157,11 +157,11 @@ def taper_markdown(alert: Alert, today: date) -> str:
                 else "how long opioids have been taken is not recorded, so the slower long-term rate is used")
     rate = "a month" if (years is None or years >= 1) else "a week"
     lines = ["", "", f"**Taper (about 10% {rate}; {how_long}):** from {plan.start_mme:g} MME/day, ULDN alongside.", "",
-             "| step | date | doses | MME/day | % of start |", "|---|---|---|---|---|"]
+             "| step | date | doses | MME/day | % of start | note |", "|---|---|---|---|---|---|"]
     for step in plan.steps:
         doses = "; ".join(f"{drug} {format_number(amount)} {unit} ({dispense})" for drug, amount, unit, dispense in step.doses)
         lines.append(f"| {step.number} | {step.date.isoformat()} | {_md(doses or 'stop')} | {step.total_mme:g} | "
-                     f"{step.percent_of_start:g}% |")
+                     f"{step.percent_of_start:g}% | {_md(step.note)} |")
     uldn = plan.steps[0].uldn if plan.steps else None
     lines += ["", f"With {uldn} throughout. Follow up at least monthly." if uldn else "Follow up at least monthly.",
               "", _md(plan.rules)]

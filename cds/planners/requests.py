@@ -18,7 +18,8 @@ from ..terminology import ProductPart, Terminology
 from .taper import OpioidDose, TaperRequest
 from .titration import Adjustment, TitrationRequest
 
-_FORMS = ("tablet", "capsule", "liquid", "patch", "film", "spray")
+# The forms of taper.yaml, and film and spray, which the planner refuses with its reason.
+_FORMS = ("tablet", "capsule", "er tablet", "er capsule", "liquid", "solution", "patch", "film", "spray")
 
 
 class _Quantity(Schema):

@@ -11,7 +11,7 @@ import csv
 import itertools
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -435,10 +435,25 @@ def plan_taper(request: TaperRequest, on: date | None = None) -> TaperPlan:
         day = day + timedelta(days=rule.interval * intervals)
         current[index] = choice
         steps.append(_step(len(steps), day, drugs, current, start_mme, uldn, note))
+    steps = _marked_large_cuts(steps, float(config["schedule"]["review single step above percent"]))
     follow_up = _follow_up(request.start, steps[-1].date, int(config["schedule"]["follow-up max days"]),
                            [step.date for step in steps[1:]])
     return TaperPlan(tuple(steps), round(start_mme, 4), tuple(drug.factor for drug in drugs),
                      " ".join(config["rounding"]["rule"].split()), follow_up, _notes(request, drugs, rule))
+
+
+def _marked_large_cuts(steps: list[TaperStep], above_percent: float) -> list[TaperStep]:
+    """Steps that cut more than FDA labelling's 25% in one go say so, for the prescriber's review."""
+    marked = [steps[0]] if steps else []
+    for before, step in zip(steps, steps[1:]):
+        cut = (before.total_mme - step.total_mme) / before.total_mme * 100 if before.total_mme else 0.0
+        final_stop = step.total_mme <= _EPS and step is steps[-1]
+        if cut > above_percent + _EPS and not final_stop:
+            warning = (f"a {cut:.0f}% cut in one step, more than the {above_percent:g}% FDA labelling allows: "
+                       "review with the prescriber (no smaller dispensable step exists)")
+            step = replace(step, note=f"{step.note}; {warning}" if step.note else warning)
+        marked.append(step)
+    return marked
 
 
 def _reduction_allowed(rule: _Rule, previous: float, after: float, start: float, days: int, margin: float,

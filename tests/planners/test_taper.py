@@ -399,3 +399,14 @@ def test_check_flags_every_increase(request: TaperRequest, moves: list[tuple[int
 
 def plan_start(request: TaperRequest) -> float:
     return plan_taper(TaperRequest(request.regimen, START, request.years_of_use)).start_mme
+
+
+def test_a_step_cutting_more_than_a_quarter_in_one_go_is_marked_for_review() -> None:
+    # FDA labelling: no more than 10–25% at a time; a patch has no strength between 25 and 12 mcg/h.
+    plan = plan_taper(TaperRequest(regimen=(OpioidDose("fentanyl", 25, "mcg/h", 1, "patch"),),
+                                   start=date(2026, 12, 1), years_of_use=2))
+    cuts = [(b.total_mme - s.total_mme) / b.total_mme for b, s in zip(plan.steps, plan.steps[1:])]
+    for step, cut in zip(plan.steps[1:], cuts):
+        final = step is plan.steps[-1] and step.total_mme == 0
+        assert ("FDA labelling allows" in step.note) == (cut > 0.25 + 1e-9 and not final), step
+    assert any("FDA labelling allows" in step.note for step in plan.steps)
