@@ -18,7 +18,7 @@ bp = Blueprint("plans", __name__, url_prefix="/v1")
 
 
 def init_app(app: Flask) -> None:
-    taper_module.preload()
+    taper_module.preload(app.extensions["ldn_cds"].terminology)
     titration_module.preload()
     app.register_blueprint(bp)
 

@@ -100,9 +100,13 @@ def _config() -> dict[str, Any]:
     return yaml.safe_load((PLANNING_DIR / "taper.yaml").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=1)
+_shared: dict[str, Terminology] = {}  # the service's terminology, when preload() is given it
+
+
 def _terminology() -> Terminology:
-    return Terminology.load()
+    if "terminology" not in _shared:
+        _shared["terminology"] = Terminology.load()
+    return _shared["terminology"]
 
 
 @lru_cache(maxsize=1)
@@ -609,8 +613,11 @@ def check_taper(request: TaperRequest, proposed: Sequence[tuple[date, float]]) -
     return messages
 
 
-def preload() -> None:
-    """Read the planning data, factors and product strengths now (at start-up), not on a first request."""
+def preload(terminology: Terminology | None = None) -> None:
+    """Read the planning data, factors and product strengths now (at start-up), not on a first
+    request; given the service's `terminology`, one copy serves both."""
+    if terminology is not None:
+        _shared["terminology"] = terminology
     _config()
     _terminology()
     _factors()
