@@ -21,13 +21,13 @@ from ..alerts import Alert
 from ..model import format_number
 from ..planners.taper import OpioidDose, TaperError, TaperRequest, plan_taper
 from ..planners.titration import TitrationError, TitrationRequest, plan_titration
+from ..terminology import LOINC
 
 CATEGORY_SYSTEM = "https://ldn-cds.org/CodeSystem/alert-category"
 _OVERRIDE_REASONS = Path(__file__).resolve().parents[2] / "rules" / "reference" / "override-reasons"
 SUMMARY_BELOW = 140  # CDS Hooks: a summary of fewer than 140 characters
 # Enough to stop a medication name becoming a link, an image, HTML or emphasis.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>!#])")
-LOINC = "http://loinc.org"
 # What the rules' suggestion actions order, as LOINC panels and tests a FHIR ServiceRequest names.
 _TESTS = {
     "order-liver-tests": ("24325-3", "Hepatic function 2000 panel - Serum or Plasma"),

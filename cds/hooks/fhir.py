@@ -24,12 +24,10 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 from ..schemas import MAX_AGE, MAX_CONDITIONS, MAX_LABS, MAX_MEDICATIONS
+from ..terminology import ICD10 as ICD10CM
+from ..terminology import LOINC, RXNORM, SNOMED
 
-RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
-ICD10CM = "http://hl7.org/fhir/sid/icd-10-cm"
-ICD10 = "http://hl7.org/fhir/sid/icd-10"
-SNOMED = "http://snomed.info/sct"
-LOINC = "http://loinc.org"
+ICD10 = "http://hl7.org/fhir/sid/icd-10"  # the international edition, which some EHRs send
 UCUM = "http://unitsofmeasure.org"
 _SYSTEMS = {
     RXNORM: RXNORM, "urn:oid:2.16.840.1.113883.6.88": RXNORM,

@@ -36,9 +36,11 @@ from cds.hooks.auth import (
     www_authenticate,
 )
 
+from . import SHARED_EXAMPLES
+
 ISS = "https://ehr.example.org"
 AUD = "https://cds.example.org/cds-services/ldn-order-sign-1"
-SANDBOX_JWKS = Path(__file__).resolve().parents[3] / "shared" / "examples" / "cds-hooks" / "sandbox-jwks.json"
+SANDBOX_JWKS = SHARED_EXAMPLES / "sandbox-jwks.json"
 SANDBOX_ISS = "https://sandbox.cds-hooks.org"
 SANDBOX_KID = "44823f3d-0b01-4a6c-a80e-b9d3e8a7226f"
 

@@ -39,9 +39,11 @@ from cds.hooks.feedback import (
     store_from_config,
 )
 
+from . import SHARED_EXAMPLES
+
 SERVICE = "ldn-order-sign-v1"
 OTHER_SERVICE = "ldn-patient-view-v1"
-SPEC_EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples" / "cds-hooks" / "spec-2.0.1"
+SPEC_EXAMPLES = SHARED_EXAMPLES / "spec-2.0.1"
 
 # The three feedback examples of CDS Hooks 2.0.1, as published (also in ../shared/examples, compared below).
 EXAMPLES: dict[str, dict[str, Any]] = {

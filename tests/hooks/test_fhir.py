@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import json
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,7 +18,9 @@ from cds.hooks.fhir import DraftOrder, FhirError, HookPatient, clip_to, read_hoo
 from cds.schemas import EVALUATE_REQUEST, MAX_MEDICATIONS
 from cds.service import Evaluator
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples" / "cds-hooks"
+from . import SHARED_EXAMPLES
+
+EXAMPLES = SHARED_EXAMPLES
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
 UCUM = "http://unitsofmeasure.org"
 LOINC = "http://loinc.org"

@@ -19,9 +19,11 @@ from jwt.algorithms import ECAlgorithm
 from cds import create_app
 from cds.service import Evaluator
 
+from . import SHARED_EXAMPLES
+
 from .test_prefetch import TOKEN, FhirServer, fhir  # noqa: F401 (fhir is a fixture)
 
-EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "examples" / "cds-hooks"
+EXAMPLES = SHARED_EXAMPLES
 SIGN = "/cds-services/ldn-order-sign-v1"
 SELECT = "/cds-services/ldn-order-select-v1"
 RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
