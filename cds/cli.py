@@ -130,11 +130,14 @@ def taper(opioids: tuple[str, ...], years: float, start: str | None, uldn: bool,
 @click.option("--step", type=float, help="Step in mg (default: the protocol's).")
 @click.option("--interval", type=int, help="Days per step (default: the protocol's).")
 @click.option("--formulation", type=click.Choice(["capsule", "liquid", "drops"]), default="capsule", show_default=True)
+@click.option("--mg-per-ml", type=float, help="Concentration of the liquid or drops (default: liquid 1, drops 10).")
+@click.option("--drops-per-ml", type=float, help="Drops per mL of the dropper (default 20).")
 @click.option("--morning", is_flag=True, help="Morning dosing (sleep disturbance).")
 @click.option("--json", "as_json_", is_flag=True, help="The JSON API's answer.")
 @click.option("--csv", "as_csv", is_flag=True, help="One row per step.")
 def titrate(start: str | None, protocol: str, target: float, start_dose: float | None, step: float | None,
-            interval: int | None, formulation: str, morning: bool, as_json_: bool, as_csv: bool) -> None:
+            interval: int | None, formulation: str, mg_per_ml: float | None, drops_per_ml: float | None,
+            morning: bool, as_json_: bool, as_csv: bool) -> None:
     """Plan an LDN titration: dates, doses and what to dispense."""
     from .planners.requests import TITRATION_REQUEST, as_json, titration_request
     from .planners.titration import TitrationError, plan_titration
@@ -142,7 +145,9 @@ def titrate(start: str | None, protocol: str, target: float, start_dose: float |
     body = {"start": start or date.today().isoformat(), "protocol": protocol, "targetMg": target,
             "formulation": formulation, "timeOfDay": "morning" if morning else "bedtime",
             **({"startMg": start_dose} if start_dose else {}), **({"stepMg": step} if step else {}),
-            **({"intervalDays": interval} if interval else {})}
+            **({"intervalDays": interval} if interval else {}),
+            **({"liquidMgPerMl": mg_per_ml} if mg_per_ml is not None else {}),
+            **({"dropsPerMl": drops_per_ml} if drops_per_ml is not None else {})}
     try:
         result = as_json(plan_titration(titration_request(TITRATION_REQUEST.load(body))))
     except ValidationError as error:

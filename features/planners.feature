@@ -54,7 +54,7 @@ Feature: Plans a pharmacist can check by hand — opioid taper with ULDN, and LD
     Then the starting dose is <mme> MME a day
     And <drug> counts <factor> MME per <per> (CDC 2022)
     And the first step down comes 28 days after the start or a whole number of 28-day intervals later
-    And the first step down takes off at most 10% of the starting dose for each 28 days since the start
+    And the first step down takes off at most 10% of the starting dose for each 28 days since the start, give or take 2.5% for rounding
     And every step is dated a whole number of 28-day intervals after the one before
     And every reduction before the final stop takes off at most 10% of the dose before it for each 28 days, give or take 2.5% for rounding
     And no step raises the total MME
@@ -89,7 +89,7 @@ Feature: Plans a pharmacist can check by hand — opioid taper with ULDN, and LD
     When the taper is planned
     Then the starting dose is <mme> MME a day
     And the first step down comes 7 days after the start or a whole number of 7-day intervals later
-    And the first step down takes off at most 10% of the starting dose for each 7 days since the start
+    And the first step down takes off at most 10% of the starting dose for each 7 days since the start, give or take 2.5% for rounding
     And every step is dated a whole number of 7-day intervals after the one before
     And no step raises the total MME
     And the last step is 0 MME a day with every opioid stopped

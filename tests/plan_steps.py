@@ -179,11 +179,11 @@ def step_dates(plan_answer: PlanAnswer, days: str) -> None:
 
 
 @then(parsers.re(rf"the first step down takes off at most (?P<pct>{NUMBER})% of the starting dose for each "
-                 rf"(?P<days>\d+) days since the start"))
-def first_step_rate(plan_answer: PlanAnswer, pct: str, days: str) -> None:
+                 rf"(?P<days>\d+) days since the start, give or take (?P<tolerance>{NUMBER})% for rounding"))
+def first_step_rate(plan_answer: PlanAnswer, pct: str, days: str, tolerance: str) -> None:
     start, first = plan_answer.step(0), plan_answer.step(1)
     periods = _days(start["date"], first["date"]) / int(days)
-    allowed = start["totalMme"] * float(pct) / 100 * periods
+    allowed = start["totalMme"] * (float(pct) / 100 * periods + float(tolerance) / 100)
     taken = start["totalMme"] - first["totalMme"]
     assert 0 < taken <= allowed + EPS, (f"step 1 takes off {taken:g} MME/day in {periods:g} periods of {days} days; "
                                         f"at most {allowed:g} allowed")

@@ -68,7 +68,8 @@ class TitrationRequestSchema(Schema):
     formulation = fields.String(load_default="capsule", validate=validate.OneOf(("capsule", "liquid", "drops")))
     capsuleStrengths = fields.List(Number(allow_nan=False, validate=validate.Range(min=0, min_inclusive=False)),
                                    validate=validate.Length(min=1, max=20))
-    liquidMgPerMl = Number(load_default=1.0, allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
+    liquidMgPerMl = Number(allow_nan=False, validate=validate.Range(min=0, min_inclusive=False), metadata={
+        "description": "mg/mL of the liquid or of the drops' solution (default: liquid 1, drops 10)"})
     dropsPerMl = Number(allow_nan=False, validate=validate.Range(min=0, min_inclusive=False))
     timeOfDay = fields.String(load_default="bedtime", validate=validate.OneOf(("bedtime", "morning")))
     allowAboveUsualMax = fields.Boolean(load_default=False, metadata={
@@ -94,12 +95,13 @@ def taper_request(data: dict[str, Any], terminology: Terminology, sigs: SigReade
         if len(ingredients) != 1:
             errors[f"regimen[{index}].drug"] = [f"{opioid['drug']!r} is not one opioid LDN CDS knows"]
             continue
-        per_day, _, _ = sigs.frequency(opioid["frequency"])
+        per_day, as_needed, _ = sigs.frequency(opioid["frequency"])
         if per_day is None and opioid["dose"]["unit"].lower() not in ("mcg/h", "mcg/hr", "µg/h", "ug/h"):
             errors[f"regimen[{index}].frequency"] = [f"{opioid['frequency']!r} is not a frequency LDN CDS reads"]
             continue
         regimen.append(OpioidDose(ingredient=ingredients[0].name, dose=opioid["dose"]["value"],
-                                  unit=opioid["dose"]["unit"], per_day=per_day or 1.0, form=opioid["form"]))
+                                  unit=opioid["dose"]["unit"], per_day=per_day or 1.0, form=opioid["form"],
+                                  as_needed=as_needed))
     if errors:
         raise ValidationError(errors)
     return TaperRequest(regimen=tuple(regimen), start=data["start"], years_of_use=data["yearsOfUse"],
@@ -123,7 +125,7 @@ def titration_request(data: dict[str, Any]) -> TitrationRequest:
         start=data["start"], target_mg=data["targetMg"], start_mg=data.get("startMg"), step_mg=data.get("stepMg"),
         interval_days=data.get("intervalDays"), protocol=data["protocol"], formulation=data["formulation"],
         capsule_strengths=tuple(data["capsuleStrengths"]) if data.get("capsuleStrengths") else None,
-        liquid_mg_per_ml=data["liquidMgPerMl"], drops_per_ml=data.get("dropsPerMl"), time_of_day=data["timeOfDay"],
+        liquid_mg_per_ml=data.get("liquidMgPerMl"), drops_per_ml=data.get("dropsPerMl"), time_of_day=data["timeOfDay"],
         adjustments=tuple(Adjustment(kind=a["kind"], on=a["on"]) for a in data["adjustments"]),
         allow_above_usual_max=data["allowAboveUsualMax"],
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from functools import lru_cache
@@ -26,7 +26,7 @@ PLANNING_DIR = Path(__file__).resolve().parent.parent.parent / "rules" / "planni
 _EPS = 1e-9
 _MG_UNITS = {"mg": 1.0, "mcg": 0.001, "µg": 0.001, "ug": 0.001, "microgram": 0.001, "micrograms": 0.001}
 _PATCH_UNITS = {"mcg/h", "mcg/hr", "µg/h", "µg/hr", "ug/h", "ug/hr"}
-_FREQUENCY = {1: "once daily", 2: "q12h", 3: "q8h", 4: "q6h", 6: "q4h"}
+_FREQUENCY = {0.5: "every other day", 1: "once daily", 2: "q12h", 3: "q8h", 4: "q6h", 6: "q4h"}
 
 
 class TaperError(ValueError):
@@ -42,6 +42,7 @@ class OpioidDose:
     unit: str  # "mg", "mcg"/"µg"/"ug", or "mcg/h" for fentanyl patches
     per_day: float  # administrations per day (ignored for patches in mcg/h)
     form: str = "tablet"  # tablet | capsule | er tablet | er capsule | liquid | patch
+    as_needed: bool = False  # "prn": planned as if every dose were taken (the plan says so)
 
 
 @dataclass(frozen=True)
@@ -161,6 +162,7 @@ class _Option:
 @dataclass(frozen=True)
 class _Drug:
     name: str
+    label: str  # the name shown: the ingredient, with its form when the regimen lists it twice
     factor: MmeFactor
     unit: str  # "mg" or "mcg/h"
     start: _Option
@@ -168,7 +170,7 @@ class _Drug:
     combination: bool
 
 
-def _drug(dose: OpioidDose, version: str, factors: dict[str, dict[str, Any]]) -> _Drug:
+def _drug(dose: OpioidDose, version: str, factors: dict[str, dict[str, Any]], label: str) -> _Drug:
     config = _config()
     name = dose.ingredient.strip().lower()
     if name in config["mme"]["excluded"]:
@@ -217,10 +219,11 @@ def _drug(dose: OpioidDose, version: str, factors: dict[str, dict[str, Any]]) ->
     amounts = _dispensable(dose.form.strip().lower(), strengths, preferred)
     options: dict[float, _Option] = {0.0: _Option(0.0, 0.0, 0.0, "stop")}
 
-    def add(amount: float, count: float, note: str, rank: tuple[float, ...]) -> None:
-        # one option per daily MME: the pharmacist's preferred way to give it (then fewer administrations)
+    def add(amount: float, count: float, note: str, rank: tuple[float, ...], uneven: bool = False) -> None:
+        # one option per daily MME: the pharmacist's preferred way to give it (even doses over uneven
+        # ones, then _dispensable's rank, then fewer administrations); `amount` is the average per dose
         mme = amount * count * factor.factor
-        option = _Option(amount, count, mme, note, (*rank, count))
+        option = _Option(amount, count, mme, note, (int(uneven), *rank, count))
         key = round(mme, 9)
         if key not in options or option.rank < options[key].rank:
             options[key] = option
@@ -231,23 +234,47 @@ def _drug(dose: OpioidDose, version: str, factors: dict[str, dict[str, Any]]) ->
         else:
             add(amount, per_day, f"{note} {_frequency(per_day)}", rank)
     if form["kind"] != "patch" and per_day == int(per_day):
-        # low doses: administrations are dropped one at a time at the smallest amount and, for unit
-        # forms, at any amount up to one whole unit of the smallest preferred strength
         smallest = min(amounts)
         limit = min(preferred) if form["kind"] == "unit" else smallest
+        # low doses: administrations are dropped one at a time at the smallest amount and, for unit
+        # forms, at any amount up to one whole unit of the smallest preferred strength
         for amount, (rank, note) in amounts.items():
             if amount <= limit + _EPS:
                 for count in range(int(per_day) - 1, 0, -1):
                     add(amount, count, f"{note} {_frequency(count)}", rank)
+        # uneven doses: some administrations one smallest unit (or less) lower than the others, so a
+        # step can be as small as that unit rather than the unit times the administrations per day;
+        # each dose then is whole or half tablets of one common strength, so the day stays simple
+        doses = int(per_day) if form["kind"] == "unit" else 0  # liquids already step by 0.5 mL
+        ordered = sorted(amounts) if doses > 1 else []
+        simple = [amount for amount in ordered if _simple(amounts[amount][0])]
+        for high_index, high in enumerate(simple):
+            for low in simple[:high_index]:
+                if high - low > min(strengths) + _EPS:
+                    continue
+                (high_rank, high_note), (low_rank, low_note) = amounts[high], amounts[low]
+                for higher in range(1, doses):
+                    average = (high * higher + low * (doses - higher)) / doses
+                    add(average, per_day, f"{high_note} at {higher} and {low_note} at {doses - higher} of the "
+                                          f"{_frequency(per_day)} doses", max(high_rank, low_rank), uneven=True)
+        # the lowest dose: the smallest amount every other day, then stop (CDC: once the smallest
+        # available dose is reached, the interval between doses can be extended)
+        rank, note = amounts[smallest]
+        add(smallest, 0.5, f"{note} {_frequency(0.5)}", rank)
     start_mme = per_admin * per_day * factor.factor
     start = _Option(per_admin, per_day, start_mme, "current dose")
-    return _Drug(name, factor, drug_unit, start, tuple(sorted(options.values(), key=lambda o: o.mme)), combination)
+    return _Drug(name, label, factor, drug_unit, start, tuple(sorted(options.values(), key=lambda o: o.mme)),
+                 combination)
+
+
+def _simple(rank: tuple[float, ...]) -> bool:
+    """An amount given as tablets of one common strength (see _dispensable's rank)."""
+    _, strengths, _, odd, _ = rank
+    return strengths == 1 and odd == 0
 
 
 def _frequency(per_day: float) -> str:
-    if per_day == int(per_day):
-        return _FREQUENCY.get(int(per_day), f"{format_number(per_day)} times a day")
-    return f"{format_number(per_day)} times a day"
+    return _FREQUENCY.get(per_day, f"{format_number(per_day)} times a day")
 
 
 def _preferred(ingredient: str, dose_form: str, strengths: tuple[float, ...]) -> tuple[float, ...]:
@@ -276,7 +303,7 @@ def _dispensable(form_name: str, strengths: tuple[float, ...],
             found[key] = (rank, note)
 
     if form["kind"] == "liquid":
-        concentration = min(strengths)
+        concentration = min(preferred or strengths)  # the commonest, most dilute concentration
         step = float(rounding["liquid step ml"])
         found_liquid: dict[float, tuple[tuple[float, ...], str]] = {}
         for index in range(1, 401):  # up to 200 mL per administration
@@ -381,7 +408,11 @@ def _regimen(request: TaperRequest) -> tuple[list[_Drug], str]:
     if not request.regimen:
         raise TaperError("the regimen is empty: name at least one opioid")
     version, factors = _factors()
-    return [_drug(dose, version, factors) for dose in request.regimen], version
+    names = [dose.ingredient.strip().lower() for dose in request.regimen]
+    return [_drug(dose, version, factors,
+                  f"{name} {_config()['forms'].get(dose.form.strip().lower(), {}).get('word', dose.form)}"
+                  if names.count(name) > 1 else name)
+            for dose, name in zip(request.regimen, names)], version
 
 
 def _stop_threshold(drugs: Sequence[_Drug]) -> float:
@@ -425,10 +456,10 @@ def plan_taper(request: TaperRequest, on: date | None = None) -> TaperPlan:
         index, choice = _next_move(drugs, current, previous, target, tolerance, rule, start_mme, final_stop)
         drug = drugs[index]
         after = previous - current[index].mme + choice.mme
-        intervals = _intervals(rule, previous, after, start_mme, final_stop)
+        intervals = _intervals(rule, previous, after, start_mme, final_stop, tolerance)
         notes = []
         if choice.mme == 0:
-            notes.append(f"{drug.name} stopped from its lowest dispensable dose")
+            notes.append(f"{drug.label} stopped from its lowest dispensable dose")
         if intervals > 1:
             notes.append(f"held {intervals} intervals: the smallest dispensable step down is more than "
                          f"the rate allows in one")
@@ -454,7 +485,8 @@ def _marked_large_cuts(steps: list[TaperStep], above_percent: float) -> list[Tap
         final_stop = step.total_mme <= _EPS and step is steps[-1]
         if cut > above_percent + _EPS and not final_stop:
             warning = (f"a {cut:.0f}% cut in one step, more than the {above_percent:g}% FDA labelling allows: "
-                       "review with the prescriber (no smaller dispensable step exists)")
+                       "review with the prescriber (no smaller dispensable step exists in this form; an oral "
+                       "solution, where one exists, allows smaller steps)")
             step = replace(step, note=f"{step.note}; {warning}" if step.note else warning)
         marked.append(step)
     return marked
@@ -464,7 +496,7 @@ def _reduction_allowed(rule: _Rule, previous: float, after: float, start: float,
                        final_stop: float) -> bool:
     """The one rule for an allowed reduction, shared by the planner and the checker: from `previous` to
     `after` MME/day in `days` days removes at most the rule's amount pro rata for the days (plus `margin`
-    of the previous dose: the checker's rounding tolerance; the planner plans with none), except the
+    of the previous dose: the rounding tolerance, the same for the planner and the checker), except the
     unavoidable final stop: the last opioid stopped from its lowest dispensable dose (`previous` at most
     the largest lowest dispensable daily dose, to 0) after at least one interval. Stopping an opioid while
     another remains is an ordinary reduction: it must fit within the rate, holding whole intervals."""
@@ -475,10 +507,11 @@ def _reduction_allowed(rule: _Rule, previous: float, after: float, start: float,
     return previous - after <= rule.allowed(previous, start, days) + margin * previous + 1e-6
 
 
-def _intervals(rule: _Rule, previous: float, after: float, start: float, final_stop: float) -> int:
+def _intervals(rule: _Rule, previous: float, after: float, start: float, final_stop: float,
+               tolerance: float) -> int:
     """The fewest whole intervals a step must be held so that it is an allowed reduction."""
     intervals = 1
-    while not _reduction_allowed(rule, previous, after, start, rule.interval * intervals, 0.0, final_stop):
+    while not _reduction_allowed(rule, previous, after, start, rule.interval * intervals, tolerance, final_stop):
         intervals += 1
     return intervals
 
@@ -491,17 +524,14 @@ def _next_move(drugs: Sequence[_Drug], current: Sequence[_Option], previous: flo
     holds); when every opioid is at its lowest, the one whose stop fits (else the smallest, held whole
     intervals) is stopped, so the last opioid standing is the only stop above the rate."""
     order = sorted((i for i in range(len(drugs)) if current[i].mme > _EPS), key=lambda i: (-current[i].mme, i))
+
+    def fits(after: float) -> bool:
+        return _reduction_allowed(rule, previous, after, start, rule.interval, tolerance, final_stop)
+
     moves = []
     for i in order:
-        choice = _choose(drugs[i], current[i], previous - current[i].mme, target, tolerance)
-        if choice.mme == 0 and current[i].mme > _lowest(drugs[i]) + _EPS:
-            # not at its lowest dose: never skipped straight to a stop, the smallest step down instead
-            lower = [o for o in drugs[i].options if _EPS < o.mme < current[i].mme - _EPS]
-            if lower:
-                choice = max(lower, key=lambda option: option.mme)
-        after = previous - current[i].mme + choice.mme
-        fits = _reduction_allowed(rule, previous, after, start, rule.interval, 0.0, final_stop)
-        moves.append((i, choice, fits, choice.mme == 0))
+        choice = _choose(drugs[i], current[i], previous - current[i].mme, target, tolerance, fits)
+        moves.append((i, choice, fits(previous - current[i].mme + choice.mme), choice.mme == 0))
     first = moves[0]
     if not first[3] or first[2]:
         return first[0], first[1]
@@ -513,25 +543,29 @@ def _next_move(drugs: Sequence[_Drug], current: Sequence[_Option], previous: flo
     return smallest[0], smallest[1]
 
 
-def _choose(drug: _Drug, now: _Option, others: float, target: float, tolerance: float) -> _Option:
-    """The regimen a pharmacist would sign: among the dispensable regimens within the tolerance of the
-    target (never above it plus the tolerance) and strictly lower than now, the simplest (by rank;
-    ties: the larger dose); with none that close, the largest dispensable regimen within the budget
-    (rounding down); stopped when even stopping it leaves the others above the budget."""
-    budget = target * (1 + tolerance)
-    below = [option for option in drug.options
-             if others + option.mme <= budget + _EPS and option.mme < now.mme - _EPS]
-    if not below:
+def _choose(drug: _Drug, now: _Option, others: float, target: float, tolerance: float,
+            fits: Callable[[float], bool]) -> _Option:
+    """The regimen a pharmacist would sign, strictly lower than now: among those within the tolerance of
+    the target that are not faster than the rate in one interval, the simplest (by rank; ties: the larger
+    dose); with none, the largest within the budget (rounding down; the step is then held whole intervals
+    if it is faster than the rate), or the smallest step down when even that is above the budget. A drug
+    above its lowest dispensable dose is never stopped straight away."""
+    lower = [option for option in drug.options if option.mme < now.mme - _EPS]
+    if now.mme > _lowest(drug) + _EPS:
+        lower = [option for option in lower if option.mme > _EPS]
+    if not lower:
         return drug.options[0]
-    band = [option for option in below if others + option.mme >= target * (1 - tolerance) - _EPS and option.mme > 0]
+    band = [option for option in lower if fits(others + option.mme)
+            and target * (1 - tolerance) - _EPS <= others + option.mme <= target * (1 + tolerance) + _EPS]
     if band:
         return min(band, key=lambda option: (option.rank, -option.mme))
-    return max(below, key=lambda option: option.mme)
+    budget = [option for option in lower if others + option.mme <= target * (1 + tolerance) + _EPS]
+    return max(budget or lower, key=lambda option: option.mme if budget else -option.mme)
 
 
 def _step(number: int, day: date, drugs: Sequence[_Drug], current: Sequence[_Option], start: float,
           uldn: str | None, note: str) -> TaperStep:
-    doses = tuple((drug.name, round(option.per_admin * option.per_day if drug.unit == "mg" else option.per_admin, 4),
+    doses = tuple((drug.label, round(option.per_admin * option.per_day if drug.unit == "mg" else option.per_admin, 4),
                    "mg/day" if drug.unit == "mg" else "mcg/h", option.note)
                   for drug, option in zip(drugs, current))
     total = sum(option.mme for option in current)
@@ -571,8 +605,12 @@ def _notes(request: TaperRequest, drugs: Sequence[_Drug], rule: _Rule) -> tuple[
         if extra:
             notes.append(" ".join(extra.split()))
         if drug.combination:
-            notes.append(f"{drug.name}: only combination products exist in this form; check the other "
+            notes.append(f"{drug.label}: only combination products exist in this form; check the other "
                          f"ingredient's daily dose at each step.")
+    for dose, drug in zip(request.regimen, drugs):
+        if dose.as_needed:
+            notes.append(f"{drug.label} is taken as needed: the plan counts every dose as taken "
+                         f"({_frequency(drug.start.per_day)}); base the taper on the doses actually taken.")
     if request.uldn:
         notes.append(" ".join(config["notes"]["uldn"].split()))
     return tuple(notes)

@@ -65,7 +65,7 @@ class TitrationRequest:
     protocol: str = "seed-001-4-weeks"
     formulation: str = "capsule"  # "capsule" | "liquid" | "drops"
     capsule_strengths: tuple[float, ...] | None = None
-    liquid_mg_per_ml: float = 1.0  # concentration of the liquid, and of the solution the drops come from
+    liquid_mg_per_ml: float | None = None  # the liquid's (or the drops' solution's) mg/mL; None: titration.yaml
     drops_per_ml: float | None = None
     time_of_day: str = "bedtime"  # or "morning"
     adjustments: tuple[Adjustment, ...] = ()
@@ -207,7 +207,7 @@ class _Dispenser:
         if self.formulation == "liquid":
             return f"{_mg(dose / self.mg_per_ml)} mL of {_mg(self.mg_per_ml)} mg/mL liquid {when}"
         drops = dose / self.quantum
-        return (f"{_mg(drops)} drops of {_mg(self.mg_per_ml)} mg/mL solution ({_mg(self.drops_per_ml or 0)} drops/mL) "
+        return (f"{_mg(drops)} {'drop' if drops == 1 else 'drops'} of {_mg(self.mg_per_ml)} mg/mL solution ({_mg(self.drops_per_ml or 0)} drops/mL) "
                 f"under the tongue {when}")
 
 
@@ -215,7 +215,10 @@ def _dispenser(request: TitrationRequest, data: dict[str, Any], target: Fraction
     if request.formulation not in FORMULATIONS:
         raise TitrationError(f"unknown formulation {request.formulation!r}: use one of {', '.join(FORMULATIONS)}")
     spec = data["formulations"][request.formulation]
-    mg_per_ml = _exact(request.liquid_mg_per_ml, "liquid_mg_per_ml")
+    concentration = request.liquid_mg_per_ml
+    if concentration is None:
+        concentration = spec.get("mg_per_ml", data["formulations"]["liquid"]["mg_per_ml"])
+    mg_per_ml = _exact(concentration, "liquid_mg_per_ml")
     if mg_per_ml <= 0:
         raise TitrationError("liquid_mg_per_ml must be above 0")
     if request.formulation == "capsule":

@@ -140,8 +140,11 @@ def test_liquid_in_millilitres_at_the_given_concentration() -> None:
 
 def test_drops_whole_drops_default_20_per_ml_and_custom() -> None:
     plan = plan_titration(TitrationRequest(start=D0, formulation="drops"))
-    assert plan.steps[0].dispense == "30 drops of 1 mg/mL solution (20 drops/mL) under the tongue at bedtime"
-    assert plan.steps[-1].dispense.startswith("90 drops")
+    # default solution 10 mg/mL at 20 drops/mL: 0.5 mg a drop (1 mg/mL would need 90 drops for 4.5 mg)
+    assert plan.steps[0].dispense == "3 drops of 10 mg/mL solution (20 drops/mL) under the tongue at bedtime"
+    assert plan.steps[-1].dispense.startswith("9 drops")
+    assert plan_titration(TitrationRequest(start=D0, formulation="drops", start_mg=0.5)).steps[0].dispense.startswith(
+        "1 drop of ")
     custom = plan_titration(TitrationRequest(start=D0, formulation="drops", drops_per_ml=10, liquid_mg_per_ml=3))
     assert [s.dispense.split(" drops")[0] for s in custom.steps] == ["5", "10", "15"]
 
@@ -274,10 +277,10 @@ def requests(draw: st.DrawFn) -> TitrationRequest:
 
 def _dispensable(request: TitrationRequest, dose: float) -> bool:
     mg = Fraction(str(dose))
-    if request.formulation == "liquid":
-        return (mg / Fraction(str(request.liquid_mg_per_ml)) * 10).denominator == 1
-    if request.formulation == "drops":
-        return (mg * 20).denominator == 1
+    if request.formulation == "liquid":  # 0.1 mL of the liquid (default 1 mg/mL)
+        return (mg / Fraction(str(request.liquid_mg_per_ml or 1)) * 10).denominator == 1
+    if request.formulation == "drops":  # whole drops, 20 a mL, of the solution (default 10 mg/mL)
+        return (mg / Fraction(str(request.liquid_mg_per_ml or 10)) * 20).denominator == 1
     strengths = [Fraction(str(s)) for s in (request.capsule_strengths or (0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5))]
     reachable = {Fraction(0)}
     while True:
