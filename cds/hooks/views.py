@@ -14,7 +14,8 @@ from werkzeug.exceptions import NotFound
 from ..api import evaluator, json_body
 from ..exceptions import ConfigurationError, InputError
 from ..problems import problem
-from ..schemas import EVALUATE_REQUEST, MAX_MEDICATIONS, flatten_errors
+from ..review import evaluate_checks, order_checks, therapy_reviews
+from ..schemas import flatten_errors
 from . import prefetch as prefetching
 from .auth import AuthError, authenticator_from_config, www_authenticate
 from .cards import CardContext, card
@@ -238,68 +239,26 @@ def _cards(service: Service, envelope: dict[str, Any], patient: Any) -> tuple[li
     drafts = [d for d in patient.draft_orders if d.entry is not None]
     selected = [d for d in drafts if not patient.selections
                 or f"{d.resource_type}/{d.resource_id}" in patient.selections]
-    reviews = _under_review(known) if service.hook == "patient-view" else []
+    checks = order_checks(known, drafts, selected)
+    if service.hook == "patient-view":
+        checks += therapy_reviews(known, evaluator(), now)
+    try:
+        found = evaluate_checks(evaluator(), known, checks, now)
+    except ValidationError as error:
+        raise InputError({"context": [f"{path}: {', '.join(reasons)}"
+                                      for path, reasons in flatten_errors(error.messages).items()]},
+                         "Unusable FHIR data") from None
     cards: list[dict] = []
     issued: list[IssuedCard] = []
-    seen: set[tuple[str, str]] = set()
-    for draft, order, medications in [*_order_checks(known, drafts, selected), *reviews]:
-        body = {**known, "evaluationTime": now.isoformat(), "order": order, "medications": medications}
-        try:
-            loaded = EVALUATE_REQUEST.load(body)
-        except ValidationError as error:
-            raise InputError({"context": [f"{path}: {', '.join(reasons)}"
-                                          for path, reasons in flatten_errors(error.messages).items()]},
-                             "Unusable FHIR data") from None
+    for draft, alert in found:
         reference = f"{draft.resource_type}/{draft.resource_id}" if draft and draft.resource_id else None
-        context = CardContext(base_url, patient_id, draft.resource if draft else None, reference)
-        for alert in evaluator().evaluate(loaded).alerts:
-            key = (alert.rule.id, alert.summary)
-            if key in seen:  # the same finding about the medication list, once
-                continue
-            seen.add(key)
-            made = card(alert, context)
-            cards.append(made)
-            issued.append(IssuedCard(uuid=made["uuid"], service_id=service.id, rule_id=alert.rule.id,
-                                     rule_version=alert.rule.version, hook_instance=envelope["hookInstance"],
-                                     suggestion_ids=tuple(s["uuid"] for s in made.get("suggestions", ())),
-                                     issued_at=now))
+        made = card(alert, CardContext(base_url, patient_id, draft.resource if draft else None, reference))
+        cards.append(made)
+        issued.append(IssuedCard(uuid=made["uuid"], service_id=service.id, rule_id=alert.rule.id,
+                                 rule_version=alert.rule.version, hook_instance=envelope["hookInstance"],
+                                 suggestion_ids=tuple(s["uuid"] for s in made.get("suggestions", ())),
+                                 issued_at=now))
     return cards, issued
-
-
-def _order_checks(known: dict[str, Any], drafts: list[Any], selected: list[Any]) -> list[tuple[Any, dict, list]]:
-    """Each selected draft order, with the other drafts (signed together) counted as current."""
-    current = list(known.get("medications", []))
-    # The other drafts first: if the list must be cut to the schema's limit, history goes, not them.
-    return [(draft, draft.entry, ([d.entry for d in drafts if d is not draft] + current)[:MAX_MEDICATIONS])
-            for draft in selected]
-
-
-def _under_review(known: dict[str, Any]) -> list[tuple[None, dict, list]]:
-    """patient-view: each current naltrexone therapy, reviewed as an order against the rest. The
-    same therapy recorded twice (a MedicationRequest and a MedicationStatement) is one therapy."""
-    medications = list(known.get("medications", []))
-    therapies: dict[int, tuple[str | None, float | None]] = {}  # index → (product, naltrexone mg a day)
-    reader = evaluator().normalizer
-    today = datetime.now(timezone.utc).date()
-    for index, entry in enumerate(medications):
-        try:
-            loaded = EVALUATE_REQUEST.load({"medications": [entry]})["medications"][0]
-        except ValidationError:
-            continue  # reported when the whole request is loaded
-        read = reader.medication(loaded, f"medications[{index}]", today, [])
-        if read is not None and read.status != "stopped" and "naltrexone" in read.classes:
-            dose = next((i.daily_dose_mg for i in read.ingredients if "naltrexone" in i.classes), None)
-            therapies[index] = (read.product, dose)
-    reviews = []
-    reviewed: set[tuple[str | None, float | None]] = set()
-    for index, therapy in therapies.items():
-        if therapy in reviewed:
-            continue
-        reviewed.add(therapy)
-        order = {key: value for key, value in medications[index].items() if key not in ("status", "start", "end")}
-        rest = [entry for other, entry in enumerate(medications) if therapies.get(other) != therapy]
-        reviews.append((None, {**order, "review": True}, rest))
-    return reviews
 
 
 def _precondition_failed() -> Response:
