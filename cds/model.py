@@ -23,6 +23,7 @@ OPIOID_USE = ("analgesic", "antitussive", "antidiarrheal", "peripheral antidiarr
 # "unknown": naltrexone whose daily dose could not be worked out, so it is not known to be ULDN.
 DOSE_BANDS = ("uldn", "vldn", "ldn", "above-ldn", "standard", "above-maximum", "unknown")
 PURPOSES = ("uldn", "vldn", "ldn", "standard")
+AGE_GROUPS = ("adult", "under-18", "unknown")  # "unknown": no birth date, or one too vague to tell
 CLASSES = (
     "naltrexone",
     "opioid-antagonist",
@@ -88,6 +89,17 @@ FACT_FIELDS: dict[str, dict[str, Any]] = {
     # current prescription under review rather than a new one.
     "order": {**_MEDICATION_FIELDS, "under_review": "yes/no"},
     "medication": _MEDICATION_FIELDS,
+    # The opioid-safety pack's reading of a FHIR chart (cds/opioid_safety/chart.py): CDC 2022
+    # Recommendation 11 as the CDC opioid CDS IG computes it.
+    "chart": {
+        "opioid_prescription": "yes/no",
+        "benzodiazepine_or_cns_depressant_prescription": "yes/no",
+        "age_group": AGE_GROUPS,
+        "sickle_cell_disease": "yes/no",
+        "active_cancer_treatment": "yes/no",
+        "condition_likely_terminal": "yes/no",
+        "end_of_life": "yes/no",
+    },
     "condition": {
         "concept": CONCEPTS,
         "name": "text",

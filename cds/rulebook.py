@@ -39,6 +39,7 @@ CATEGORIES = (
 SEVERITIES = ("info", "warning", "critical")
 SUMMARY_LIMIT = 140
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
+OPIOID_SAFETY_DIR = RULES_DIR / "opioid-safety"  # the CDC Recommendation 11 pack
 
 
 class _ParameterSchema(Schema):
@@ -59,7 +60,7 @@ class _SuggestionSchema(Schema):
 
 
 class _RuleSchema(Schema):
-    id = mfields.String(required=True, validate=validate.Regexp(r"^LDN-[A-Z]+-\d{3}$",
+    id = mfields.String(required=True, validate=validate.Regexp(r"^(LDN|CDC)-[A-Z0-9]+-\d{3}$",
                                                                error="must look like LDN-AREA-001"))
     version = mfields.String(required=True, validate=validate.Regexp(r"^\d+\.\d+\.\d+$",
                                                                      error="must be a semantic version like 1.0.0"))
@@ -143,9 +144,11 @@ class Rulebook:
         return {rule.id: rule.definition for rule in self.rules}
 
 
-def load_rulebook(directory: Path = RULES_DIR) -> Rulebook:
-    """Load, validate and compile every rule file; raise `RuleFileError` listing all problems."""
-    sources = _load_sources(directory / "reference" / "sources.yaml")
+def load_rulebook(directory: Path = RULES_DIR, sources_file: Path | None = None) -> Rulebook:
+    """Load, validate and compile every rule file; raise `RuleFileError` listing all problems.
+    Sources come from `directory`/reference/sources.yaml unless `sources_file` is given (rule packs
+    in subdirectories cite the same sources)."""
+    sources = _load_sources(sources_file or directory / "reference" / "sources.yaml")
     problems: list[str] = []
     rules: list[Rule] = []
     seen: dict[str, str] = {}

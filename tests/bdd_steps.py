@@ -19,7 +19,7 @@ import pytest
 from flask.testing import FlaskClient
 from pytest_bdd import given, parsers, then, when
 
-RULE_ID = r"LDN-[A-Z]+-\d{3}"
+RULE_ID = r"(?:LDN|CDC)-[A-Z0-9]+-\d{3}"
 _PURPOSES = {"uldn": "uldn", "vldn": "vldn", "ldn": "ldn", "standard dosing": "standard", "standard": "standard"}
 _STATUS_WORDS = {"": "active", "active": "active", "taking": "active", "stopped": "stopped",
                  "completed": "completed", "on hold": "on-hold", "on-hold": "on-hold", "unknown": "unknown"}

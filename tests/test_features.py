@@ -11,6 +11,7 @@ from pytest_bdd import scenarios
 
 from bdd_steps import *  # noqa: F403  (pytest-bdd steps are fixtures: they must be in this module)
 from plan_steps import *  # noqa: F403
+from safety_steps import *  # noqa: F403
 
 AREAS = (
     "opioid-conflict",
@@ -23,6 +24,7 @@ AREAS = (
     "interaction",
     "dose",
     "data-quality",
+    "opioid-safety",
     "cds-hooks",
     "planners",
 )

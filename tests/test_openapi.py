@@ -214,7 +214,7 @@ def test_fact_schemas_equal_the_rule_vocabulary(spec: dict[str, Any]) -> None:
     """`matched` facts are the facts of cds.model.FACT_FIELDS, field for field, word for word."""
     schemas_ = spec["components"]["schemas"]
     fact_schema = {"patient": "PatientFact", "order": "MedicationFact", "medication": "MedicationFact",
-                   "condition": "ConditionFact", "lab": "LabFact", "problem": "ProblemFact"}
+                   "condition": "ConditionFact", "lab": "LabFact", "problem": "ProblemFact", "chart": "ChartFact"}
     assert set(fact_schema) == set(model.FACT_FIELDS)
     kinds = {"number": {"number", "integer"}, "text": {"string"}, "yes/no": {"boolean"}}
     shared: dict[str, set[str]] = {}  # a schema shared by several facts documents all their fields

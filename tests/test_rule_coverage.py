@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from gherkin.parser import Parser
 
+from cds.opioid_safety import OpioidSafety
 from cds.rulebook import load_rulebook
 from test_features import AREAS
 
 FEATURES = Path(__file__).resolve().parent.parent / "features"
-RULE_ID = re.compile(r"\bLDN-[A-Z]+-\d{3}\b")
-OUTCOME = re.compile(r"^alert (?P<rule>LDN-[A-Z]+-\d{3}) is (?P<outcome>raised|not raised)\b")
+RULE_ID = re.compile(r"\b(?:LDN|CDC)-[A-Z0-9]+-\d{3}\b")
+OUTCOME = re.compile(r"^alert (?P<rule>(?:LDN|CDC)-[A-Z0-9]+-\d{3}) is (?P<outcome>raised|not raised)\b")
 PLACEHOLDER = re.compile(r"<(.+?)>")  # as pytest-bdd renders Scenario Outlines
 NOT_RUN = {"@skip"}
 
@@ -97,7 +98,7 @@ def outcomes(paths: list[Path] | None = None) -> list[Outcome]:
 
 @pytest.fixture(scope="module")
 def rule_ids() -> set[str]:
-    return {rule.id for rule in load_rulebook().rules}
+    return {rule.id for rule in (*load_rulebook().rules, *OpioidSafety().rulebook.rules)}
 
 
 def test_every_rule_has_a_scenario_where_it_fires(rule_ids: set[str]) -> None:

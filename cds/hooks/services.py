@@ -17,6 +17,7 @@ class Service:
     title: str
     description: str
     prefetch: dict[str, str] = field(default_factory=dict)
+    pack: str = "ldn"  # which rules answer: "ldn" (rules/*.yaml) or "opioid-safety" (rules/opioid-safety)
 
     def discovery(self) -> dict[str, Any]:
         return {
@@ -41,6 +42,18 @@ def prefetch_templates(terminology: Terminology) -> dict[str, str]:
         "medicationStatements": f"MedicationStatement?patient={patient}",
         "conditions": f"Condition?patient={patient}",
         "labs": f"Observation?patient={patient}&code=" + ",".join(f"http://loinc.org|{c}" for c in loinc),
+    }
+
+
+def opioid_safety_prefetch() -> dict[str, str]:
+    """What CDC Recommendation 11 reads: active community prescriptions (with their Medication
+    resources), conditions and encounters."""
+    patient = "{{context.patientId}}"
+    return {
+        "patient": f"Patient/{patient}",
+        "medicationRequests": f"MedicationRequest?patient={patient}&status=active&_include=MedicationRequest:medication",
+        "conditions": f"Condition?patient={patient}",
+        "encounters": f"Encounter?patient={patient}",
     }
 
 
@@ -73,5 +86,16 @@ def services(terminology: Terminology) -> tuple[Service, ...]:
                          "prescription is reviewed against the medication list, conditions and labs (opioids, "
                          "duplicates, mg vs µg, pregnancy, liver, kidney, transplant, interactions)."),
             prefetch=prefetch,
+        ),
+        Service(
+            id=f"opioid-safety-rec11-patient-view-{VERSION}",
+            hook="patient-view",
+            title="Opioids with benzodiazepines or other CNS depressants (CDC 2022 Recommendation 11)",
+            description=("When a chart is opened: an adult with active community prescriptions for an opioid pain "
+                         "medicine and a benzodiazepine or other CNS depressant, unless sickle cell disease, active "
+                         "cancer treatment, a likely terminal condition or end of life applies (the CDC opioid CDS "
+                         "implementation guide's logic)."),
+            prefetch=opioid_safety_prefetch(),
+            pack="opioid-safety",
         ),
     )

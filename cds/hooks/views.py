@@ -20,11 +20,14 @@ from . import prefetch as prefetching
 from .auth import AuthError, authenticator_from_config, www_authenticate
 from .cards import CardContext, card
 from .feedback import IssuedCard, store_from_config
+from ..opioid_safety import ChartError, OpioidSafety
 from .fhir import FhirError, clip_to, read_hook
 from .services import Service, services
 
 bp = Blueprint("cds_hooks", __name__, url_prefix="/cds-services")
 _ENVELOPE = {"hook", "hookInstance", "fhirServer", "fhirAuthorization", "context", "prefetch", "extension"}
+# A request extension naming the evaluation time (ISO 8601), so an answer can be reproduced and audited.
+EVALUATION_TIME_EXTENSION = "ldn-cds-evaluation-time"
 # Hook names from before CDS Hooks 1.0 that published examples still use.
 _LEGACY_HOOKS = {"medication-prescribe": "order-select", "order-review": "order-sign"}
 
@@ -40,6 +43,7 @@ class _HookRequest(Schema):
     fhirServer = fields.Url(require_tld=False, schemes={"http", "https"})
     fhirAuthorization = fields.Dict(allow_none=True)
     context = fields.Dict(required=True)
+    extension = fields.Dict(allow_none=True)
     prefetch = fields.Dict(allow_none=True, load_default=dict)
 
 
@@ -58,6 +62,7 @@ def init_app(app: Flask) -> None:
         "auth": auth,
         "feedback": feedback,
         "fhir_servers": _list_setting(app.config.get("HOOKS_FHIR_SERVERS")),
+        "opioid_safety": OpioidSafety(),
     }
     if auth is None:
         app.logger.warning("CDS Hooks JWT checks are OFF (LDN_CDS_HOOKS_AUTH=off): local development only")
@@ -141,6 +146,21 @@ def call(service_id: str) -> Response:
         # Some data was sent: evaluate it. What is missing reads as "not documented" (a patient
         # without a Patient resource has an unknown sex, age and pregnancy status), never as "fine".
         filled = envelope["prefetch"]
+    now = _evaluation_time(envelope)
+    if service.pack == "opioid-safety":
+        cards, issued = _safety_cards(service, envelope, filled, now)
+    else:
+        cards, issued = _cards(service, envelope, _patient(service, context, filled), now)
+    try:
+        _hooks()["feedback"].record_cards(issued)
+    except SQLAlchemyError as error:  # the cards still reach the clinician; feedback on them will be refused
+        current_app.logger.error("could not record issued cards",
+                                 extra={"request_id": g.get("request_id"), "error_type": type(error).__name__})
+    g.alert_count = len(cards)
+    return jsonify({"cards": cards})
+
+
+def _patient(service: Service, context: dict[str, Any], filled: dict[str, Any]) -> Any:
     try:
         patient = read_hook(service.hook, context, filled)
     except FhirError as error:
@@ -153,14 +173,33 @@ def call(service_id: str) -> Response:
                          "Unusable FHIR data") from None
     if patient.notes:
         current_app.logger.info("fhir notes", extra={"request_id": g.get("request_id"), "notes": list(patient.notes)})
-    cards, issued = _cards(service, envelope, patient)
+    return patient
+
+
+def _evaluation_time(envelope: dict[str, Any]) -> datetime:
+    """Now, or the moment the request's extension names (to reproduce or audit an answer)."""
+    extension = envelope.get("extension")
+    written = extension.get(EVALUATION_TIME_EXTENSION) if isinstance(extension, dict) else None
+    if written is None:
+        return datetime.now(timezone.utc)
     try:
-        _hooks()["feedback"].record_cards(issued)
-    except SQLAlchemyError as error:  # the cards still reach the clinician; feedback on them will be refused
-        current_app.logger.error("could not record issued cards",
-                                 extra={"request_id": g.get("request_id"), "error_type": type(error).__name__})
-    g.alert_count = len(cards)
-    return jsonify({"cards": cards})
+        moment = datetime.fromisoformat(str(written).replace("Z", "+00:00"))
+    except ValueError:
+        raise InputError({f"extension.{EVALUATION_TIME_EXTENSION}": ["must be an ISO 8601 date or date-time"]}) from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _safety_cards(service: Service, envelope: dict[str, Any], filled: dict[str, Any],
+                  now: datetime) -> tuple[list[dict], list[IssuedCard]]:
+    """The opioid-safety pack (CDC Recommendation 11) on the prefetch's FHIR resources."""
+    base_url = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
+    patient_id = str(envelope["context"].get("patientId") or "").rsplit("/", 1)[-1] or None
+    try:
+        evaluation = _hooks()["opioid_safety"].evaluate(filled.values(), now.date(), patient_id)
+    except ChartError as error:
+        raise InputError({"prefetch": [str(error)]}, "Unusable FHIR data") from None
+    context = CardContext(base_url, envelope["context"].get("patientId"), None, None)
+    return _issued(service, envelope, [(None, alert) for alert in evaluation.alerts], context, now)
 
 
 @bp.post("/<service_id>/feedback")
@@ -228,10 +267,9 @@ def _resource_types(prefetch: dict[str, Any]) -> set[str]:
     return types
 
 
-def _cards(service: Service, envelope: dict[str, Any], patient: Any) -> tuple[list[dict], list[IssuedCard]]:
+def _cards(service: Service, envelope: dict[str, Any], patient: Any,
+           now: datetime) -> tuple[list[dict], list[IssuedCard]]:
     base_url = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
-    patient_id = envelope["context"].get("patientId")
-    now = datetime.now(timezone.utc)
     # The EHR's clock may run ahead of ours: results "from the future" are left out (and logged).
     known, clipped = clip_to(patient.request, now)
     if clipped:
@@ -248,11 +286,19 @@ def _cards(service: Service, envelope: dict[str, Any], patient: Any) -> tuple[li
         raise InputError({"context": [f"{path}: {', '.join(reasons)}"
                                       for path, reasons in flatten_errors(error.messages).items()]},
                          "Unusable FHIR data") from None
+    context = CardContext(base_url, envelope["context"].get("patientId"), None, None)
+    return _issued(service, envelope, found, context, now)
+
+
+def _issued(service: Service, envelope: dict[str, Any], found: list[tuple[Any, Any]], context: CardContext,
+            now: datetime) -> tuple[list[dict], list[IssuedCard]]:
+    """A card per alert (about its draft order, if any), and the record of each card for feedback."""
     cards: list[dict] = []
     issued: list[IssuedCard] = []
     for draft, alert in found:
         reference = f"{draft.resource_type}/{draft.resource_id}" if draft and draft.resource_id else None
-        made = card(alert, CardContext(base_url, patient_id, draft.resource if draft else None, reference))
+        made = card(alert, CardContext(context.base_url, context.patient_id, draft.resource if draft else None,
+                                       reference), now.date())
         cards.append(made)
         issued.append(IssuedCard(uuid=made["uuid"], service_id=service.id, rule_id=alert.rule.id,
                                  rule_version=alert.rule.version, hook_instance=envelope["hookInstance"],

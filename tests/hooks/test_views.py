@@ -379,3 +379,44 @@ def test_an_ldn_start_above_the_start_dose_carries_the_titration_plan(client: Fl
     [titration] = [c for c in cards if c["source"]["topic"]["code"] == "titration"]
     assert "**Titration (seed-001-4-weeks) up to 4.5 mg:**" in titration["detail"]
     assert "1 × 1.5 mg capsule at bedtime" in titration["detail"]
+
+
+# ---- the opioid-safety service: CDC Recommendation 11 -------------------------------------------------
+REC11 = "/cds-services/opioid-safety-rec11-patient-view-v1"
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (SHARED_EXAMPLES / "opioid-cds-r4-rec11-patient-view").glob("request-*")))
+def test_rec11_service_gives_the_reference_answer_on_the_published_examples(client: FlaskClient, name: str) -> None:
+    # sent as published (trailing characters dropped; resources beside prefetch are repaired by the
+    # service), evaluated on the examples' date through the request extension
+    text = (SHARED_EXAMPLES / "opioid-cds-r4-rec11-patient-view" / name).read_text(encoding="utf-8")
+    document, _ = json.JSONDecoder().raw_decode(text)
+    document["extension"] = {"ldn-cds-evaluation-time": "2023-05-01"}
+    response = client.post(REC11, json=document)
+    assert response.status_code == 200, response.get_json()
+    cards = response.get_json()["cards"]
+    if "-without-" in name:
+        assert cards == []
+    else:
+        [rec11] = cards
+        assert rec11["indicator"] == "warning"
+        assert rec11["summary"].startswith("Use Particular Caution When Prescribing Opioid Pain Medication")
+        assert rec11["source"]["topic"]["code"] == "concurrent-cns-depressant"
+        assert "Recommendation 11" in rec11["detail"] and "rr7103a1" in rec11["detail"]
+
+
+def test_rec11_service_is_discovered_with_its_own_prefetch(client: FlaskClient) -> None:
+    services = {s["id"]: s for s in client.get("/cds-services").get_json()["services"]}
+    rec11 = services["opioid-safety-rec11-patient-view-v1"]
+    assert rec11["hook"] == "patient-view"
+    assert "_include=MedicationRequest:medication" in rec11["prefetch"]["medicationRequests"]
+    assert rec11["prefetch"]["encounters"] == "Encounter?patient={{context.patientId}}"
+
+
+def test_a_bad_evaluation_time_extension_is_a_400_naming_it(client: FlaskClient) -> None:
+    body = {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p1"},
+            "prefetch": {"patient": {"resourceType": "Patient", "id": "p1"}},
+            "extension": {"ldn-cds-evaluation-time": "yesterday"}}
+    response = client.post(REC11, json=body)
+    assert response.status_code == 400
+    assert "extension.ldn-cds-evaluation-time" in json.dumps(response.get_json())
