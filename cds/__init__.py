@@ -17,10 +17,12 @@ MAX_BODY_BYTES = 1_048_576  # 1 MiB: documented in openapi.yaml; larger bodies g
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
+    from .jsonio import FastJSONProvider
     from . import api, health, logs, plans, problems
     from .hooks import views as hooks
     from .service import Evaluator
 
+    Flask.json_provider_class = FastJSONProvider
     app = Flask(__name__)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.config.from_prefixed_env("LDN_CDS")

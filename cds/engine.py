@@ -40,6 +40,7 @@ from decimal import Decimal
 from typing import Any
 
 import durable_rules_engine as _core
+import orjson
 
 from .exceptions import EngineError, RuleActionError
 
@@ -88,6 +89,9 @@ class Engine:
             raise EngineError(f"durable-rules refused the ruleset: {error}") from error
         self._lock = threading.Lock()
         self._sids = itertools.count(1)
+        # Only the fields some rule tests are sent to the C core (less JSON to write and parse);
+        # a match is answered with the caller's own fact, found by its position in the batch.
+        self._tested = frozenset(_strings(definition)) | {"fact"}
 
     def evaluate(
         self,
@@ -103,7 +107,10 @@ class Engine:
         failure: RuleActionError | None = None
         with self._lock:
             sid = str(next(self._sids))
-            batch = [{**fact, "sid": sid, "id": f"{sid}.{index}"} for index, fact in enumerate(facts)]
+            given = list(facts)
+            tested = self._tested
+            batch = [{**{k: v for k, v in fact.items() if k in tested}, "sid": sid, "id": f"{sid}.{index}"}
+                     for index, fact in enumerate(given)]
             if any(len(fact) > MAX_FACT_FIELDS for fact in batch):
                 raise EngineError(f"a fact has more than {MAX_FACT_FIELDS} fields (defect 11)")
             batch.append({"sid": sid, "id": f"{sid}.marker", _MARKER_KEY: 1})
@@ -117,11 +124,11 @@ class Engine:
                 started = _core.start_action_for_state(self._handle, state)
                 message = started[1] if started else None
                 while message:
-                    for rule, bound in json.loads(message).items():
+                    for rule, bound in orjson.loads(message).items():
                         if rule == _SENTINEL_RULE:
                             continue
-                        match = Match(rule, {alias: _strip(fact) for alias, fact in bound.items()
-                                             if alias != _GATE_ALIAS})
+                        match = Match(rule, {alias: given[int(fact["id"].rpartition(".")[2])]
+                                             for alias, fact in bound.items() if alias != _GATE_ALIAS})
                         matches.append(match)
                         if on_match is not None and failure is None:
                             try:
@@ -162,5 +169,10 @@ def _positional(value: Any) -> str:
     return json.dumps(value)
 
 
-def _strip(fact: Mapping[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fact.items() if key not in ("sid", "id")}
+def _strings(value: Any) -> set[str]:
+    """Every key and string value in a ruleset definition: a superset of the fact fields it tests."""
+    if isinstance(value, Mapping):
+        return {str(k) for k in value} | {s for v in value.values() for s in _strings(v)}
+    if isinstance(value, (list, tuple)):
+        return {s for v in value for s in _strings(v)}
+    return {value} if isinstance(value, str) else set()

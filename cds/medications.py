@@ -56,8 +56,8 @@ class MedicationReader:
             end = None
         elif status in _STOPPED or end is not None:
             status = "stopped"
-        return replace(reading, source=source, status=status, started=data.get("start"),
-                       stopped=end if status == "stopped" else None, under_review=bool(data.get("review")))
+        return reading.taken(source, status, data.get("start"), end if status == "stopped" else None,
+                             bool(data.get("review")))
 
     def _read(self, key: tuple[tuple[str, Any], ...]) -> tuple[Medication, tuple[tuple[str, str], ...]]:
         """What a medication line means, whoever takes it: (medication, problems as (kind, reason))."""

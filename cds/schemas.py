@@ -45,6 +45,48 @@ class DateOrDateTime(fields.Field):
         return value.isoformat() if value is not None else None
 
 
+class RepeatedNested(fields.Nested):
+    """A list of nested objects whose identical entries are validated once per process.
+
+    Medication lines and condition codes repeat across patients ("metformin 500 mg bid"): an entry
+    seen before, byte for byte and type for type, gets the result it got then (a copy), so only new
+    wording pays for marshmallow. Any new or invalid entry sends the whole list through marshmallow,
+    so errors and their paths are exactly marshmallow's."""
+
+    _LIMIT = 65_536  # remembered entries per field, per process
+
+    def __init__(self, nested: Any, **kwargs: Any) -> None:
+        super().__init__(nested, many=True, **kwargs)
+        self._seen: dict[Any, dict[str, Any]] = {}
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any) -> Any:
+        if not isinstance(value, list) or partial:
+            return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        keys = [_frozen(item) for item in value]
+        known = [self._seen.get(key) for key in keys]
+        if all(entry is not None for entry in known):
+            return [_copy(entry) for entry in known]  # type: ignore[arg-type]
+        loaded = super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        if len(self._seen) + len(keys) > self._LIMIT:
+            self._seen.clear()
+        for key, entry in zip(keys, loaded):
+            self._seen[key] = _copy(entry)
+        return loaded
+
+
+def _frozen(value: Any) -> Any:
+    """A hashable key that tells apart what JSON tells apart (1, 1.0 and true are three values)."""
+    if isinstance(value, dict):
+        return ("{", tuple(sorted((str(k), _frozen(v)) for k, v in value.items())))
+    if isinstance(value, list):
+        return ("[", tuple(_frozen(v) for v in value))
+    return (type(value), value)
+
+
+def _copy(entry: dict[str, Any]) -> dict[str, Any]:
+    return {key: dict(item) if isinstance(item, dict) else item for key, item in entry.items()}
+
+
 class Number(fields.Float):
     """A JSON number: "4.5" as a string is refused, as the contract says number."""
 
@@ -153,10 +195,8 @@ class EvaluateRequestSchema(Schema):
     evaluationTime = DateOrDateTime(metadata={"description": "Default: now (UTC)"})
     patient = fields.Nested(PatientSchema, load_default=dict)
     order = fields.Nested(OrderSchema)
-    medications = fields.Nested(MedicationSchema, many=True, load_default=list,
-                                validate=validate.Length(max=MAX_MEDICATIONS))
-    conditions = fields.Nested(ConditionSchema, many=True, load_default=list,
-                               validate=validate.Length(max=MAX_CONDITIONS))
+    medications = RepeatedNested(MedicationSchema, load_default=list, validate=validate.Length(max=MAX_MEDICATIONS))
+    conditions = RepeatedNested(ConditionSchema, load_default=list, validate=validate.Length(max=MAX_CONDITIONS))
     labs = fields.Nested(LabSchema, many=True, load_default=list, validate=validate.Length(max=MAX_LABS))
 
     @validates_schema

@@ -134,6 +134,9 @@ class _TextQualifiers:
     someone_else: re.Pattern[str]
 
 
+_MEMO_LIMIT = 65_536  # remembered condition-code answers, per process
+
+
 @dataclass
 class Terminology:
     ingredients: dict[str, IngredientDef]
@@ -156,6 +159,7 @@ class Terminology:
     _concept_text_index: dict[str, str | None] = field(repr=False, default_factory=dict)
     _qualifiers: _TextQualifiers = field(repr=False, default=None)  # type: ignore[assignment]
     _product_sets: dict[frozenset[str], ProductDef] = field(repr=False, default_factory=dict)
+    _concept_memo: dict[tuple[str | None, str], str | None] = field(repr=False, default_factory=dict)
 
     # ---- loading -------------------------------------------------------------------------
     @classmethod
@@ -305,6 +309,17 @@ class Terminology:
 
     # ---- conditions ----------------------------------------------------------------------
     def concept_for_code(self, system: str | None, code: str) -> str | None:
+        # Codes repeat across patients and the prefix search below is slow: remember each answer
+        # (bounded: a flood of distinct codes cannot grow it past _MEMO_LIMIT).
+        key = (system, code)
+        memo = self._concept_memo
+        if key not in memo:
+            if len(memo) >= _MEMO_LIMIT:
+                memo.clear()
+            memo[key] = self._concept_for_code(system, code)
+        return memo[key]
+
+    def _concept_for_code(self, system: str | None, code: str) -> str | None:
         system = canonical_system(system)
         code = code.strip().upper()
         found = self._concept_codes.get((system, code))
