@@ -7,6 +7,7 @@ use: one place, checked when rules load.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -334,6 +335,7 @@ def _fact(kind: str, fields: dict[str, Any]) -> dict[str, Any]:
     return {"fact": kind, **{key: value for key, value in fields.items() if value is not None}}
 
 
+@functools.lru_cache(maxsize=8192, typed=True)  # typed: True is "yes", 1 is "1"; values repeat a lot
 def format_number(value: float | int | None) -> str:
     """Numbers as people write them: 4.5, 0.002, 135 (no trailing zeros, no float noise)."""
     if value is None:

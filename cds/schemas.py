@@ -46,21 +46,35 @@ class DateOrDateTime(fields.Field):
 
 
 class RepeatedNested(fields.Nested):
-    """A list of nested objects whose identical entries are validated once per process.
+    """Nested objects (one, or a list with many=True) whose identical entries are validated once per
+    process.
 
-    Medication lines and condition codes repeat across patients ("metformin 500 mg bid"): an entry
-    seen before, byte for byte and type for type, gets the result it got then (a copy), so only new
-    wording pays for marshmallow. Any new or invalid entry sends the whole list through marshmallow,
-    so errors and their paths are exactly marshmallow's."""
+    Medication lines, condition codes and orders repeat across patients ("metformin 500 mg bid"): an
+    entry seen before, byte for byte and type for type, gets the result it got then (a copy), so only
+    new wording pays for marshmallow. Any new or invalid entry goes through marshmallow (the whole
+    list), so errors and their paths are exactly marshmallow's."""
 
     _LIMIT = 65_536  # remembered entries per field, per process
 
     def __init__(self, nested: Any, **kwargs: Any) -> None:
-        super().__init__(nested, many=True, **kwargs)
+        super().__init__(nested, **kwargs)
         self._seen: dict[Any, dict[str, Any]] = {}
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, partial: Any = None, **kwargs: Any) -> Any:
-        if not isinstance(value, list) or partial:
+        if partial:
+            return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        if not self.many:
+            if not isinstance(value, dict):
+                return super()._deserialize(value, attr, data, partial=partial, **kwargs)
+            key = _frozen(value)
+            known = self._seen.get(key)
+            if known is None:
+                known = super()._deserialize(value, attr, data, partial=partial, **kwargs)
+                if len(self._seen) >= self._LIMIT:
+                    self._seen.clear()
+                self._seen[key] = _copy(known)
+            return _copy(known)
+        if not isinstance(value, list):
             return super()._deserialize(value, attr, data, partial=partial, **kwargs)
         keys = [_frozen(item) for item in value]
         known = [self._seen.get(key) for key in keys]
@@ -194,9 +208,11 @@ class LabSchema(Schema):
 class EvaluateRequestSchema(Schema):
     evaluationTime = DateOrDateTime(metadata={"description": "Default: now (UTC)"})
     patient = fields.Nested(PatientSchema, load_default=dict)
-    order = fields.Nested(OrderSchema)
-    medications = RepeatedNested(MedicationSchema, load_default=list, validate=validate.Length(max=MAX_MEDICATIONS))
-    conditions = RepeatedNested(ConditionSchema, load_default=list, validate=validate.Length(max=MAX_CONDITIONS))
+    order = RepeatedNested(OrderSchema)
+    medications = RepeatedNested(MedicationSchema, many=True, load_default=list,
+                                 validate=validate.Length(max=MAX_MEDICATIONS))
+    conditions = RepeatedNested(ConditionSchema, many=True, load_default=list,
+                                validate=validate.Length(max=MAX_CONDITIONS))
     labs = fields.Nested(LabSchema, many=True, load_default=list, validate=validate.Length(max=MAX_LABS))
 
     @validates_schema

@@ -30,3 +30,11 @@ def test_an_invalid_entry_after_remembered_ones_is_named_by_its_position() -> No
     with pytest.raises(ValidationError) as raised:
         EVALUATE_REQUEST.load({"medications": [good, {"text": "x", "colour": "blue"}], "conditions": [{"code": "E11.9"}]})
     assert "medications[1].colour" in flatten_errors(raised.value.messages)
+
+
+def test_a_repeated_order_is_remembered_and_still_checked() -> None:
+    order = {"text": "LDN 4.5 mg at bedtime", "purpose": "ldn"}
+    assert EVALUATE_REQUEST.load({"order": order})["order"] == EVALUATE_REQUEST.load({"order": order})["order"]
+    with pytest.raises(ValidationError) as raised:
+        EVALUATE_REQUEST.load({"order": {**order, "purpose": "rapid"}})
+    assert "order.purpose" in flatten_errors(raised.value.messages)
