@@ -84,7 +84,9 @@ def card(alert: Alert, context: CardContext, today: date | None = None) -> dict[
         },
         "overrideReasons": [dict(reason) for reason in override_reasons()],
         "links": [{"label": f"Rule {rule.id} v{rule.version}: conditions, thresholds and sources",
-                   "url": rule_url, "type": "absolute"}],
+                   "url": rule_url, "type": "absolute"},
+                  *({"label": source.label if len(source.label) <= 140 else source.label[:139] + "…",
+                     "url": source.url, "type": "absolute"} for source in rule.sources if source.url)],
     }
     if suggestions:
         body["suggestions"] = suggestions

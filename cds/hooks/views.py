@@ -186,6 +186,8 @@ def _evaluation_time(envelope: dict[str, Any]) -> datetime:
         moment = datetime.fromisoformat(str(written).replace("Z", "+00:00"))
     except ValueError:
         raise InputError({f"extension.{EVALUATION_TIME_EXTENSION}": ["must be an ISO 8601 date or date-time"]}) from None
+    if not 1900 <= moment.year <= 9998:
+        raise InputError({f"extension.{EVALUATION_TIME_EXTENSION}": ["must be a year from 1900 to 9998"]})
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
@@ -198,6 +200,12 @@ def _safety_cards(service: Service, envelope: dict[str, Any], filled: dict[str, 
         evaluation = _hooks()["opioid_safety"].evaluate(filled.values(), now.date(), patient_id)
     except ChartError as error:
         raise InputError({"prefetch": [str(error)]}, "Unusable FHIR data") from None
+    except (TypeError, ValueError, AttributeError, KeyError) as error:
+        # FHIR of a shape no R4 resource has: a 400, not a 500 (as for the LDN services)
+        current_app.logger.info("unreadable fhir", extra={"request_id": g.get("request_id"),
+                                                           "error_type": type(error).__name__})
+        raise InputError({"prefetch": ["FHIR data of an unexpected shape; check it against FHIR R4"]},
+                         "Unusable FHIR data") from None
     context = CardContext(base_url, envelope["context"].get("patientId"), None, None)
     return _issued(service, envelope, [(None, alert) for alert in evaluation.alerts], context, now)
 
@@ -258,12 +266,17 @@ def _missing_templates(service: Service, prefetch: dict[str, Any]) -> dict[str, 
 def _resource_types(prefetch: dict[str, Any]) -> set[str]:
     types: set[str] = set()
     for value in prefetch.values():
+        if isinstance(value, dict) and "resourceType" not in value and isinstance(value.get("resource"), dict):
+            value = value["resource"]  # a prefetch item wrapped as {"response": ..., "resource": ...}
         if not isinstance(value, dict):
             continue
-        types.add(value.get("resourceType", ""))
-        for entry in value.get("entry") or ():
-            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict):
-                types.add(entry["resource"].get("resourceType", ""))
+        if isinstance(value.get("resourceType"), str):
+            types.add(value["resourceType"])
+        entries = value.get("entry")
+        for entry in entries if isinstance(entries, list) else ():
+            if isinstance(entry, dict) and isinstance(entry.get("resource"), dict) \
+                    and isinstance(entry["resource"].get("resourceType"), str):
+                types.add(entry["resource"]["resourceType"])
     return types
 
 

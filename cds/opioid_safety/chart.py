@@ -16,7 +16,7 @@ import calendar
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ _ACTIVE_CANCER_ENCOUNTERS = 2
 
 
 class ChartError(ValueError):
-    """A chart the reference engine could not evaluate either (a Medication id used twice)."""
+    """A chart the reference engine could not evaluate either (two different Medications with one id)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,9 +89,12 @@ def _in(concept: Any, name: str) -> bool:
     """inVS: some coding of the concept has a system and code both in the value set."""
     if not isinstance(concept, Mapping):
         return False
+    codings = concept.get("coding")
+    if not isinstance(codings, list):
+        return False
     members = valueset(name)
-    return any(isinstance(c, Mapping) and (c.get("system"), c.get("code")) in members
-               for c in concept.get("coding") or ())
+    return any(isinstance(c, Mapping) and isinstance(c.get("system"), str) and isinstance(c.get("code"), str)
+               and (c["system"], c["code"]) in members for c in codings)
 
 
 def _any_in(concepts: Any, name: str) -> bool:
@@ -99,39 +102,45 @@ def _any_in(concepts: Any, name: str) -> bool:
 
 
 # ---- dates ---------------------------------------------------------------------------------------
-def _span(value: Any) -> tuple[date, date] | None:
-    """The calendar dates a FHIR date/dateTime may be, as written (no UTC shift): one day, or a
-    whole month or year for partial dates. None when absent or unreadable."""
+def _parts(value: Any) -> tuple[int, ...] | None:
+    """A FHIR date/dateTime's calendar parts as written (no UTC shift): (year,), (year, month) or
+    (year, month, day). None when absent or unreadable."""
     if not isinstance(value, str) or len(value) < 4:
         return None
     try:
-        year = int(value[:4])
         if len(value) >= 10:
-            day = date(year, int(value[5:7]), int(value[8:10]))
-            return day, day
+            day = date(int(value[:4]), int(value[5:7]), int(value[8:10]))
+            return day.year, day.month, day.day
         if len(value) >= 7:
             month = int(value[5:7])
-            return date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1])
-        return date(year, 1, 1), date(year, 12, 31)
+            return (int(value[:4]), month) if 1 <= month <= 12 else None
+        return (int(value[:4]),)
     except ValueError:
         return None
 
 
+def _compare(parts: tuple[int, ...], edge: date) -> int | None:
+    """CQL compares at the shorter precision: equal known parts with unknown smaller ones is null."""
+    known = (edge.year, edge.month, edge.day)[:len(parts)]
+    if parts == known:
+        return 0 if len(parts) == 3 else None
+    return 1 if parts > known else -1
+
+
 def _within(value: Any, low: date, high: date, high_open: bool = False) -> bool | None:
-    """d(value) in [low, high] (or [low, high)); None when the date is absent or straddles an edge."""
-    span = _span(value)
-    if span is None:
+    """d(value) in [low, high] (or [low, high), which CQL reads as [low, the day before high]);
+    None when the date is absent or too vague to tell."""
+    parts = _parts(value)
+    if parts is None:
         return None
-    first, last = span
-
-    def inside(day: date) -> bool:
-        return low <= day and (day < high if high_open else day <= high)
-
-    if inside(first) and inside(last):
-        return True
-    if last < low or first > high or (high_open and first >= high):
+    if high_open:
+        high = high - timedelta(days=1)
+    above_low, below_high = _compare(parts, low), _compare(parts, high)
+    if above_low == -1 or below_high == 1:
         return False
-    return None
+    if above_low is None or below_high is None:
+        return None
+    return True
 
 
 def _years_before(day: date, years: int = 0, months: int = 0) -> date:
@@ -145,13 +154,18 @@ def _years_before(day: date, years: int = 0, months: int = 0) -> date:
 def read_chart(resources: Iterable[Mapping[str, Any]], today: date, patient_id: str | None = None) -> Chart:
     """The Recommendation 11 facts from one patient's resources (any order; Bundles already opened).
     Resources pointing at another patient are ignored; `patient_id` defaults to the Patient's id."""
+    if today.year < 100:
+        raise ChartError(f"the evaluation date {today.isoformat()} is not a date CQL can count back from")
     by_type: dict[str, list[Mapping[str, Any]]] = {}
     for resource in resources:
         if isinstance(resource, Mapping) and isinstance(resource.get("resourceType"), str):
             by_type.setdefault(resource["resourceType"], []).append(resource)
     patients = by_type.get("Patient", [])
-    patient = patients[0] if patients else {}
-    patient_id = patient_id or patient.get("id")
+    if patient_id is None:
+        patient = patients[0] if patients else {}
+        patient_id = patient.get("id") if isinstance(patient.get("id"), str) else None
+    else:  # only the patient in context: another patient's record says nothing about this one
+        patient = next((p for p in patients if p.get("id") == patient_id), {})
 
     def mine(kind: str) -> list[Mapping[str, Any]]:
         return [r for r in by_type.get(kind, ()) if _points_at(r, patient_id)]
@@ -194,7 +208,7 @@ def _points_at(resource: Mapping[str, Any], patient_id: str | None) -> bool:
     for key in ("subject", "patient"):
         reference = resource.get(key)
         if isinstance(reference, Mapping) and isinstance(reference.get("reference"), str):
-            return reference["reference"].rsplit("/", 1)[-1] == patient_id
+            return reference["reference"].split("/_history/")[0].rstrip("/").rsplit("/", 1)[-1] == patient_id
     return False
 
 
@@ -206,15 +220,33 @@ def _medication(request: Mapping[str, Any], medications: Sequence[Mapping[str, A
     reference = request.get("medicationReference")
     if not isinstance(reference, Mapping) or not isinstance(reference.get("reference"), str):
         return None
-    wanted = reference["reference"].rsplit("/", 1)[-1]
+    pieces = [piece for piece in reference["reference"].split("/") if piece]  # CQL Split drops empty pieces
+    if not pieces:
+        return None
+    wanted = pieces[-1]
     found = [m for m in medications if m.get("id") == wanted]
-    if len(found) > 1:
+    if len(found) > 1 and any(m != found[0] for m in found[1:]):
         raise ChartError(f"Medication/{wanted} appears {len(found)} times: the reference is ambiguous")
     return found[0].get("code") if found else None
 
 
+def _span(value: Any) -> tuple[date, date] | None:
+    """The first and last calendar day a (possibly partial) date may be."""
+    parts = _parts(value)
+    if parts is None:
+        return None
+    if len(parts) == 3:
+        return date(*parts), date(*parts)
+    if len(parts) == 2:
+        return date(*parts, 1), date(*parts, calendar.monthrange(*parts)[1])
+    return date(parts[0], 1, 1), date(parts[0], 12, 31)
+
+
 def _age_group(birth_date: Any, today: date) -> str:
-    span = _span(birth_date)
+    try:
+        span = _span(birth_date)
+    except ValueError:  # a year outside the calendar
+        span = None
     if span is None:
         return "unknown"
     ages = {today.year - born.year - ((today.month, today.day) < (born.month, born.day)) for born in span}
@@ -223,11 +255,6 @@ def _age_group(birth_date: Any, today: date) -> str:
     if all(age >= 18 for age in ages):
         return "adult"
     return "unknown"  # a partial birth date whose uncertainty crosses 18
-
-
-def _categories(condition: Mapping[str, Any]) -> set[tuple[Any, Any]]:
-    return {(c.get("system"), c.get("code")) for concept in condition.get("category") or ()
-            if isinstance(concept, Mapping) for c in concept.get("coding") or () if isinstance(c, Mapping)}
 
 
 def _us_core_categorized(condition: Mapping[str, Any]) -> bool:
@@ -241,17 +268,17 @@ def _active_cancer(conditions: Sequence[Mapping[str, Any]], encounters: Sequence
                    today: date) -> bool:
     """(a) at least 2 encounters started in [T − 12 months, T) with a cancer encounter diagnosis
     linked by a suffix test on the reference, or (b) a cancer problem-list item whose clinicalStatus
-    code is "active" (case-insensitive, any system)."""
+    code is "active" (CQL ~: case-insensitive, any system)."""
     cancer = [c for c in conditions if _in(c.get("code"), "cdc-malignant-cancer-conditions")]
     diagnoses = [c for c in cancer if _any_in(c.get("category"), "condition-encounter-diagnosis-category")]
     year = (_years_before(today, months=12), today)
     linked = 0
     for encounter in encounters:
         encounter_id = encounter.get("id")
-        start = (encounter.get("period") or {}).get("start") if isinstance(encounter.get("period"), Mapping) else None
+        start = encounter["period"].get("start") if isinstance(encounter.get("period"), Mapping) else None
         if not isinstance(encounter_id, str) or _within(start, *year, high_open=True) is not True:
             continue
-        if any(isinstance((c.get("encounter") or {}).get("reference"), str)
+        if any(isinstance(c.get("encounter"), Mapping) and isinstance(c["encounter"].get("reference"), str)
                and c["encounter"]["reference"].endswith(encounter_id) for c in diagnoses):
             linked += 1
     if linked >= _ACTIVE_CANCER_ENCOUNTERS:
@@ -263,8 +290,8 @@ def _active_cancer(conditions: Sequence[Mapping[str, Any]], encounters: Sequence
 def _status_code_is_active(condition: Mapping[str, Any]) -> bool:
     status = condition.get("clinicalStatus")
     codings = status.get("coding") or () if isinstance(status, Mapping) else ()
-    return any(isinstance(c, Mapping) and isinstance(c.get("code"), str)
-               and " ".join(c["code"].split()).lower() == "active" for c in codings)
+    return isinstance(codings, list) and any(isinstance(c, Mapping) and isinstance(c.get("code"), str)
+                                             and c["code"].lower() == "active" for c in codings)
 
 
 def _end_of_life(categorized: Sequence[Mapping[str, Any]], encounters: Sequence[Mapping[str, Any]],
@@ -278,10 +305,11 @@ def _end_of_life(categorized: Sequence[Mapping[str, Any]], encounters: Sequence[
             return True
     year = (_years_before(today, years=1), today)
     for encounter in encounters:
-        period = encounter.get("period") if isinstance(encounter.get("period"), Mapping) else {}
+        period = encounter["period"] if isinstance(encounter.get("period"), Mapping) else {}
         hospitalization = encounter.get("hospitalization")
         disposition = hospitalization.get("dischargeDisposition") if isinstance(hospitalization, Mapping) else None
-        if (encounter.get("status") in _ENCOUNTER_STATUSES and _in(disposition, "hospice-disposition")
+        if (isinstance(encounter.get("status"), str) and encounter["status"] in _ENCOUNTER_STATUSES
+                and _in(disposition, "hospice-disposition")
                 and _within(period.get("start"), *year) is True):
             return True
     return False

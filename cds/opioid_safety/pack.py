@@ -38,16 +38,33 @@ class OpioidSafety:
         return PackEvaluation(chart, build_alerts(self.rulebook, self.engine.evaluate([chart.fact()])))
 
 
-def flatten(values: Iterable[Any], depth: int = 0) -> Iterator[Mapping[str, Any]]:
-    """Every resource in `values`: bare, wrapped as a prefetch/Bundle entry, or inside Bundles."""
+def flatten(values: Iterable[Any]) -> list[Mapping[str, Any]]:
+    """Every resource in `values` (bare, wrapped as a prefetch/Bundle entry, or inside Bundles), each
+    (type, id) once: the same resource sent twice (paged searches repeat `_include`d Medications; two
+    prefetch keys may overlap) is one resource, so an encounter is never counted twice."""
+    found: list[Mapping[str, Any]] = []
+    seen: set[tuple[str, str]] = set()
+    for resource in _resources(values, 0):
+        key = resource.get("id")
+        if isinstance(key, str):
+            if (resource["resourceType"], key) in seen and any(
+                    r.get("id") == key and r["resourceType"] == resource["resourceType"] and r == resource
+                    for r in found):
+                continue  # an identical copy; a different resource with the same id stays (and is reported)
+            seen.add((resource["resourceType"], key))
+        found.append(resource)
+    return found
+
+
+def _resources(values: Iterable[Any], depth: int) -> Iterator[Mapping[str, Any]]:
     for value in values:
         if not isinstance(value, Mapping):
             continue
         if "resourceType" not in value and isinstance(value.get("resource"), Mapping):
             value = value["resource"]
         if value.get("resourceType") == "Bundle":
-            if depth < _MAX_DEPTH:
-                yield from flatten((entry for entry in value.get("entry") or () if isinstance(entry, Mapping)),
-                                   depth + 1)
+            entries = value.get("entry")
+            if depth < _MAX_DEPTH and isinstance(entries, list):
+                yield from _resources(entries, depth + 1)
         elif isinstance(value.get("resourceType"), str):
             yield value

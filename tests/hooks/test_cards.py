@@ -29,7 +29,10 @@ def assert_conformant(made: dict[str, Any]) -> None:
     assert made["source"]["topic"]["system"] == CATEGORY_SYSTEM
     assert made["source"]["topic"]["code"] in CATEGORIES
     assert all(reason["display"] and reason["code"] and reason["system"] for reason in made["overrideReasons"])
-    assert all(link["type"] == "absolute" and link["url"].startswith(BASE) for link in made["links"])
+    rule_link, *source_links = made["links"]
+    assert rule_link["type"] == "absolute" and rule_link["url"].startswith(BASE)
+    assert all(link["type"] == "absolute" and link["url"].startswith("http") and link["label"]
+               for link in source_links)  # the rule's sources that have a web address
     if "suggestions" in made:
         assert made["selectionBehavior"] in ("at-most-one", "any")
         for suggestion in made["suggestions"]:

@@ -420,3 +420,24 @@ def test_a_bad_evaluation_time_extension_is_a_400_naming_it(client: FlaskClient)
     response = client.post(REC11, json=body)
     assert response.status_code == 400
     assert "extension.ldn-cds-evaluation-time" in json.dumps(response.get_json())
+
+
+@pytest.mark.parametrize("prefetch", [
+    {"bundle": {"resourceType": "Bundle", "entry": 3}},
+    {"rx": {"resourceType": "MedicationRequest", "status": "active", "subject": {"reference": "Patient/p1"},
+            "category": [{"coding": [{"system": ["x"], "code": {}}]}], "medicationCodeableConcept": {"coding": 3}}},
+    {"weird": {"resourceType": ["Patient"]}},
+])
+def test_rec11_service_answers_malformed_fhir_without_a_500(client: FlaskClient, prefetch: dict[str, Any]) -> None:
+    body = {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p1"}, "prefetch": prefetch}
+    response = client.post(REC11, json=body)
+    assert response.status_code in (200, 400), response.get_json()
+    if response.status_code == 200:
+        assert response.get_json()["cards"] == []
+
+
+def test_an_evaluation_time_before_1900_is_refused(client: FlaskClient) -> None:
+    body = {"hook": "patient-view", "hookInstance": "x", "context": {"patientId": "p1"},
+            "prefetch": {"patient": {"resourceType": "Patient", "id": "p1"}},
+            "extension": {"ldn-cds-evaluation-time": "0001-06-01"}}
+    assert client.post(REC11, json=body).status_code == 400

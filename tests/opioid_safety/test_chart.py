@@ -67,9 +67,9 @@ def test_an_adult_with_an_opioid_and_a_benzodiazepine_is_included() -> None:
     ({"category": None}, False), ({"intent": "plan"}, True), ({"authoredOn": "2021-05-01"}, True),
     ({"authoredOn": "2021-04-30"}, False), ({"authoredOn": "2023-05-02"}, False), ({"authoredOn": None}, False),
     ({"authoredOn": "2023-05-01T23:30:00-10:00"}, True),  # the date as written, no shift to UTC
-    ({"authoredOn": "2023-05"}, False),  # a month straddling T: null, dropped
-    ({"authoredOn": "2021-05"}, True),  # the whole month lies inside [T − 2 years, T]
-    ({"authoredOn": "2022"}, True),
+    # CQL compares at the date's own precision: the edge's own month or year is null, dropped
+    ({"authoredOn": "2023-05"}, False), ({"authoredOn": "2021-05"}, False), ({"authoredOn": "2021"}, False),
+    ({"authoredOn": "2021-06"}, True), ({"authoredOn": "2022"}, True), ({"authoredOn": "2023-04"}, True),
     ({"subject": {"reference": "Patient/someone-else"}}, False),
     ({"dispenseRequest": {"validityPeriod": {"end": "2022-01-01"}}}, True),  # end dates are never read
 ])
@@ -104,12 +104,15 @@ def test_medication_references_resolve_by_the_last_segment_only() -> None:
     medication = {"resourceType": "Medication", "id": "m1", "code": {"coding": [{"system": RXNORM, "code": OXYCODONE_ER}]}}
     by_reference = {k: v for k, v in rx(None).items()}
     for reference, counts in (("Medication/m1", True), ("http://host/fhir/Medication/m1", True),
-                              ("Medication/x/_history/m1", True), ("urn:uuid:m1", False), ("#m1", False),
-                              ("Medication/m2", False)):
+                              ("Medication/x/_history/m1", True), ("Medication/m1/", True), ("urn:uuid:m1", False),
+                              ("#m1", False), ("Medication/m2", False), ("/", False)):
         request = {**by_reference, "medicationReference": {"reference": reference}}
         assert chart(request, medication, rx(FLURAZEPAM)).opioid_prescription is counts, reference
+    request = {**by_reference, "medicationReference": {"reference": "Medication/m1"}}
+    assert chart(request, medication, dict(medication), rx(FLURAZEPAM)).opioid_prescription  # the same, twice
+    different = {**medication, "code": {"coding": [{"system": RXNORM, "code": FLURAZEPAM}]}}
     with pytest.raises(ChartError, match="Medication/m1"):
-        chart({**by_reference, "medicationReference": {"reference": "Medication/m1"}}, medication, dict(medication))
+        chart(request, medication, different)
 
 
 def test_the_system_must_be_exact() -> None:
@@ -166,6 +169,9 @@ def test_active_cancer_treatment_from_two_encounters_in_the_last_12_months() -> 
     assert not chart(*BOTH, *today).active_cancer_treatment
     old = [encounter("e1", "2022-04-30"), encounter("e2", "2023-04-30"), diagnosis("e1"), diagnosis("e2")]
     assert not chart(*BOTH, *old).active_cancer_treatment
+    # [T − 12 months, T) is [2022-05-01, 2023-04-30]: a start written "2023-04" is null, not counted
+    vague = [encounter("e1", "2022-06-01"), encounter("e2", "2023-04"), diagnosis("e1"), diagnosis("e2")]
+    assert not chart(*BOTH, *vague).active_cancer_treatment
     # one encounter with two diagnoses counts once
     once = [encounter("e1", "2022-06-01"), diagnosis("e1"), {**diagnosis("e1"), "id": "dx-again"}]
     assert not chart(*BOTH, *once).active_cancer_treatment
@@ -178,8 +184,10 @@ def test_active_cancer_treatment_from_two_encounters_in_the_last_12_months() -> 
 def test_active_cancer_from_the_problem_list_needs_an_active_code_in_any_system() -> None:
     cancer = _a_code("cdc-malignant-cancer-conditions", ICD10CM)
     active = condition(cancer)
-    active["clinicalStatus"] = {"coding": [{"system": "urn:other", "code": " Active "}]}
+    active["clinicalStatus"] = {"coding": [{"system": "urn:other", "code": "ACTIVE"}]}
     assert chart(*BOTH, active).active_cancer_treatment
+    active["clinicalStatus"] = {"coding": [{"system": "urn:other", "code": " active "}]}  # ~ ignores case only
+    assert not chart(*BOTH, active).active_cancer_treatment
     assert not chart(*BOTH, condition(cancer, status="remission")).active_cancer_treatment
     assert not chart(*BOTH, condition(cancer, category="health-concern")).active_cancer_treatment
 
@@ -210,3 +218,37 @@ def test_hospice_discharge_in_the_last_year_is_end_of_life(status: str | None, s
     if status:
         encounter["status"] = status
     assert chart(*BOTH, encounter).end_of_life is hospice
+
+
+def test_only_the_patient_in_context_counts() -> None:
+    child = {"resourceType": "Patient", "id": "p2", "birthDate": "2015-01-01"}
+    assert read_chart([child, patient(), *BOTH], T, "p1").age_group == "adult"
+    assert read_chart([child, *BOTH], T, "p1").age_group == "unknown"  # no Patient p1: not known
+    versioned = rx(OXYCODONE_ER, subject={"reference": "Patient/p1/_history/3"})
+    assert read_chart([patient(), versioned, rx(FLURAZEPAM)], T, "p1").opioid_prescription
+
+
+def test_the_same_encounter_sent_twice_counts_once() -> None:
+    from cds.opioid_safety import flatten
+    cancer = _a_code("cdc-malignant-cancer-conditions", ICD10CM)
+    encounter = {"resourceType": "Encounter", "id": "e1", "status": "finished", "subject": {"reference": "Patient/p1"},
+                 "period": {"start": "2022-06-01"}}
+    dx = condition(cancer, category="encounter-diagnosis", status=None, encounter={"reference": "Encounter/e1"})
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": encounter}, {"resource": dx}]}
+    assert not read_chart(flatten([patient(), bundle, bundle, *BOTH]), T).active_cancer_treatment
+
+
+@pytest.mark.parametrize("shape", [
+    {"medicationCodeableConcept": {"coding": 3}}, {"category": [{"coding": [{"system": ["x"], "code": {}}]}]},
+    {"subject": "Patient/p1"}, {"authoredOn": 20230101}, {"status": ["active"]}, {"category": "community"},
+])
+def test_malformed_shapes_are_not_members_and_never_crash(shape: dict[str, Any]) -> None:
+    assert not chart({**rx(OXYCODONE_ER), **shape}, rx(FLURAZEPAM)).opioid_prescription
+
+
+def test_malformed_conditions_and_encounters_never_crash() -> None:
+    bad = [{**condition("D57.00"), "clinicalStatus": {"coding": True}, "category": [{"coding": "x"}]},
+           {"resourceType": "Encounter", "id": "e1", "status": ["finished"], "subject": {"reference": "Patient/p1"},
+            "period": "2023", "hospitalization": {"dischargeDisposition": {"coding": 5}}},
+           {**condition("C50.911", category="encounter-diagnosis"), "encounter": "Encounter/e1"}]
+    assert chart(*BOTH, *bad).inclusion is True

@@ -62,8 +62,20 @@ def test_two_years_later_the_same_chart_no_longer_applies(pack: OpioidSafety) ->
     assert not pack.evaluate(request["prefetch"].values(), date(2025, 5, 2), None).alerts
 
 
-def test_flatten_opens_bundles_and_prefetch_entries() -> None:
-    resource = {"resourceType": "Patient", "id": "p1"}
-    bundle = {"resourceType": "Bundle", "entry": [{"resource": resource}, {"resource": {"resourceType": "Bundle",
-                                                                                       "entry": [{"resource": resource}]}}]}
-    assert list(flatten([bundle, {"response": {}, "resource": resource}, None, "text", {"no": "type"}])) == [resource] * 3
+def test_flatten_opens_bundles_and_prefetch_entries_and_keeps_each_resource_once() -> None:
+    first, second = {"resourceType": "Patient", "id": "p1"}, {"resourceType": "Encounter", "id": "e1"}
+    nested = {"resourceType": "Bundle", "entry": [{"resource": second}, {"resource": first}]}
+    bundle = {"resourceType": "Bundle", "entry": [{"resource": first}, {"resource": nested}, "junk"]}
+    found = flatten([bundle, {"response": {}, "resource": first}, None, "text", {"no": "type"},
+                     {"resourceType": "Bundle", "entry": 3}])
+    assert found == [first, second]
+    other = {"resourceType": "Encounter", "id": "e1", "status": "finished"}  # same id, different content: kept
+    assert flatten([second, other]) == [second, other]
+
+
+def test_the_rec11_card_links_the_cdc_guideline() -> None:
+    from cds.hooks.cards import CardContext, card
+    request = example("request-example-rec-11-patient-view-benzo-trigger-with-opioid.json")
+    [alert] = OpioidSafety().evaluate(request["prefetch"].values(), T).alerts
+    links = [link["url"] for link in card(alert, CardContext("https://cds.example.org"))["links"]]
+    assert "https://www.cdc.gov/mmwr/volumes/71/rr/rr7103a1.htm" in links
