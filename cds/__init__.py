@@ -22,8 +22,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .hooks import views as hooks
     from .service import Evaluator
 
-    Flask.json_provider_class = FastJSONProvider
     app = Flask(__name__)
+    app.json = FastJSONProvider(app)
     app.config.update(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
     app.config.from_prefixed_env("LDN_CDS")
     if os.environ.get("DATABASE_URL") and "DATABASE_URL" not in app.config:

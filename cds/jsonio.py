@@ -14,6 +14,9 @@ _OPTIONS = orjson.OPT_NON_STR_KEYS
 
 class FastJSONProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
+        # Flask's response() asks for compact separators, which is what orjson writes
+        if kwargs.get("separators") == (",", ":"):
+            del kwargs["separators"]
         if not kwargs:
             try:
                 return orjson.dumps(obj, default=self.default, option=_OPTIONS).decode()

@@ -6,10 +6,11 @@ import json
 import logging
 import re
 import time
-import uuid
 from typing import Any
 
 from flask import Flask, Response, g, request
+
+from .ids import uuid4
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 _STANDARD = set(vars(logging.makeLogRecord({})))
@@ -44,7 +45,7 @@ def configure(app: Flask) -> None:
     @app.before_request
     def _start() -> None:
         offered = request.headers.get("X-Request-ID", "")
-        g.request_id = offered if _REQUEST_ID.match(offered) else uuid.uuid4().hex
+        g.request_id = offered if _REQUEST_ID.match(offered) else uuid4().hex
         g.started = time.perf_counter()
 
     @app.after_request

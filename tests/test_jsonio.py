@@ -32,3 +32,13 @@ def test_nan_reaches_the_schema_and_malformed_json_is_a_value_error(provider: Fa
 
 def test_pretty_printing_uses_the_standard_library(provider: FastJSONProvider) -> None:
     assert provider.dumps({"a": 1}, indent=2) == '{\n  "a": 1\n}'
+
+
+def test_the_app_answers_with_orjson(client) -> None:  # type: ignore[no-untyped-def]
+    from cds.jsonio import FastJSONProvider as Provider
+    assert isinstance(client.application.json, Provider)
+    assert client.get("/healthz").data.startswith(b'{"status":"ok"')  # compact, as orjson writes it
+
+
+def test_compact_separators_are_what_orjson_writes(provider: FastJSONProvider) -> None:
+    assert provider.dumps({"a": [1, 2]}, separators=(",", ":")) == '{"a":[1,2]}'

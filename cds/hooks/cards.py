@@ -9,15 +9,15 @@ from __future__ import annotations
 import copy
 import json
 import re
-import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 from ..alerts import Alert
+from ..ids import uuid4
 from ..model import format_number
 from ..planners.taper import OpioidDose, TaperError, TaperRequest, plan_taper
 from ..planners.titration import TitrationError, TitrationRequest, plan_titration
@@ -73,7 +73,7 @@ def card(alert: Alert, context: CardContext, today: date | None = None) -> dict[
     rule_url = f"{context.base_url}/v1/rules/{rule.id}"
     suggestions = [s for s in (_suggestion(item, context) for item in alert.suggestions) if s is not None]
     body: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
+        "uuid": str(uuid4()),
         "summary": alert.summary if len(alert.summary) < SUMMARY_BELOW else alert.summary[:SUMMARY_BELOW - 2] + "…",
         "indicator": rule.severity,  # the rule severities are CDS Hooks' indicators
         "detail": detail_markdown(alert) + _plan_markdown(alert, today or date.today()),
@@ -127,8 +127,11 @@ def titration_markdown(alert: Alert, today: date) -> str:
     order = next((fact for fact in alert.matched if fact.get("fact") == "order" and fact.get("daily_dose_mg")), None)
     if order is None:
         return ""
-    target = min(order["daily_dose_mg"], 4.5)
-    time_of_day = order.get("time_of_day") or "bedtime"
+    return _titration_table(min(order["daily_dose_mg"], 4.5), order.get("time_of_day") or "bedtime", today)
+
+
+@lru_cache(maxsize=1024)  # the same start on the same day: planned once, not per card
+def _titration_table(target: float, time_of_day: str, today: date) -> str:
     try:
         plan = plan_titration(TitrationRequest(start=today, target_mg=target, time_of_day=time_of_day))
     except TitrationError as error:
@@ -149,7 +152,11 @@ def taper_markdown(alert: Alert, today: date) -> str:
         return "\n\n**Taper:** no opioid dose could be read, so no schedule is given."
     started = [fact["days_since_started"] for fact in opioids if fact.get("days_since_started") is not None]
     years = max(started) / 365.25 if started else None
-    regimen = tuple(_opioid_dose(fact) for fact in opioids)
+    return _taper_table(tuple(_opioid_dose(fact) for fact in opioids), years, today)
+
+
+@lru_cache(maxsize=1024)  # the same regimen on the same day: planned once, not per card
+def _taper_table(regimen: tuple[OpioidDose, ...], years: float | None, today: date) -> str:
     try:
         plan = plan_taper(TaperRequest(regimen=regimen, start=today, years_of_use=years if years is not None else 1.0,
                                        uldn=True))
@@ -205,7 +212,7 @@ def _suggestion(item: Mapping[str, str], context: CardContext) -> dict[str, Any]
     action = _action(action_kind, item["label"], context)
     if action is None:
         return None
-    return {"label": item["label"], "uuid": str(uuid.uuid4()), "isRecommended": False, "actions": [action]}
+    return {"label": item["label"], "uuid": str(uuid4()), "isRecommended": False, "actions": [action]}
 
 
 def _action(kind: str, label: str, context: CardContext) -> dict[str, Any] | None:

@@ -30,10 +30,13 @@ call, so gunicorn sync workers can share the file or server. Tables are created 
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
+import logging
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -62,10 +65,13 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError, IntegrityError
+from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError
 
 from ..exceptions import ConfigurationError, InputError
 from ..schemas import flatten_errors
+
+_log = logging.getLogger("cds")
+WRITE_BEHIND_SECONDS = 0.02  # issued cards gathered per transaction
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("accepted", "overridden")
@@ -357,8 +363,15 @@ class FeedbackStore:
             raise ConfigurationError(f"the feedback store runs on SQLite or PostgreSQL, not {self._dialect!r}")
         self._pid = os.getpid()
         self._closed = False
+        self._pending: list[IssuedCard] = []
+        self._pending_lock = threading.Lock()
+        self._flush_lock = threading.Lock()
+        self._wake = threading.Event()
+        self._writer: threading.Thread | None = None
+        self._writer_pid = 0
+        atexit.register(self._flush_at_exit)
         try:
-            self._prepare()
+            self._prepare_when_unlocked()
         except BaseException:
             self._engine.dispose()
             raise
@@ -380,19 +393,65 @@ class FeedbackStore:
     # -- writing --
 
     def record_cards(self, cards: Iterable[IssuedCard]) -> None:
-        """Remember cards as issued (a card uuid already recorded is left as it is)."""
-        rows, suggestions = [], []
-        for issued in cards:
-            rows.append({"uuid": issued.uuid, "service_id": issued.service_id, "rule_id": issued.rule_id,
-                         "rule_version": issued.rule_version, "hook_instance": issued.hook_instance,
-                         "issued_at": issued.issued_at})
-            suggestions += [{"card_uuid": issued.uuid, "suggestion_id": s} for s in dict.fromkeys(issued.suggestion_ids)]
-        if not rows:
+        """Remember cards as issued (a card uuid already recorded is left as it is).
+
+        Written behind the response: a background thread of this process writes what gathered in
+        the last WRITE_BEHIND_SECONDS in one transaction, so a hook call does not wait for a commit
+        (nor for another worker's write lock). Feedback comes seconds after a card at the earliest;
+        this process flushes before it reads, and close() flushes what is left."""
+        cards = list(cards)
+        if not cards:
             return
-        with self._transaction(write=True) as conn:
-            conn.execute(self._insert_ignoring(_cards, ["uuid"]), rows)
-            if suggestions:
-                conn.execute(self._insert_ignoring(_card_suggestions, ["card_uuid", "suggestion_id"]), suggestions)
+        with self._pending_lock:
+            self._pending.extend(cards)
+        self._start_writer()
+        self._wake.set()
+
+    def flush(self) -> None:
+        """Write the cards waiting to be recorded now."""
+        with self._flush_lock:
+            with self._pending_lock:
+                batch, self._pending = self._pending, []
+            rows, suggestions = [], []
+            for issued in batch:
+                rows.append({"uuid": issued.uuid, "service_id": issued.service_id, "rule_id": issued.rule_id,
+                             "rule_version": issued.rule_version, "hook_instance": issued.hook_instance,
+                             "issued_at": issued.issued_at})
+                suggestions += [{"card_uuid": issued.uuid, "suggestion_id": s}
+                                for s in dict.fromkeys(issued.suggestion_ids)]
+            if not rows:
+                return
+            try:
+                with self._transaction(write=True) as conn:
+                    conn.execute(self._insert_ignoring(_cards, ["uuid"]), rows)
+                    if suggestions:
+                        conn.execute(self._insert_ignoring(_card_suggestions, ["card_uuid", "suggestion_id"]),
+                                     suggestions)
+            except BaseException:
+                with self._pending_lock:  # kept for the next try: a database that is back later gets them
+                    self._pending[:0] = batch
+                raise
+
+    def _start_writer(self) -> None:
+        if self._writer is not None and self._writer.is_alive() and self._writer_pid == os.getpid():
+            return
+        with self._pending_lock:
+            if self._writer is not None and self._writer.is_alive() and self._writer_pid == os.getpid():
+                return
+            self._writer_pid = os.getpid()  # a forked worker starts its own writer
+            self._writer = threading.Thread(target=self._write_behind, name="ldn-cds-card-writer", daemon=True)
+            self._writer.start()
+
+    def _write_behind(self) -> None:
+        while not self._closed:
+            self._wake.wait()
+            time.sleep(WRITE_BEHIND_SECONDS)  # gather what else arrives meanwhile into one transaction
+            self._wake.clear()
+            try:
+                self.flush()
+            except Exception as error:  # the cards reached the clinician; feedback on them is refused later
+                _log.error("could not record issued cards", extra={"error_type": type(error).__name__})
+                time.sleep(1.0)
 
     def record_feedback(self, service_id: str, body: Any) -> list[FeedbackEntry]:
         """Validate and store a feedback body for `service_id`; the stored entries, in body order.
@@ -404,6 +463,7 @@ class FeedbackStore:
             entries = _REQUEST.load(body)["feedback"]
         except ValidationError as error:
             raise InvalidFeedback(flatten_errors(error.messages)) from None
+        self.flush()  # cards this process issued moments ago
         with self._transaction(write=True) as conn:
             wanted = list(dict.fromkeys(entry["card"] for entry in entries))
             owners = dict(conn.execute(select(_cards.c.uuid, _cards.c.service_id)
@@ -461,6 +521,7 @@ class FeedbackStore:
         that outcome (a card posted twice counts once); `feedbackEntries` counts stored entries;
         `overrideReasons` counts overridden entries per reason Coding.
         """
+        self.flush()
         with self._transaction(write=False) as conn:
             rules: dict[str, dict[str, Any]] = {}
 
@@ -492,10 +553,33 @@ class FeedbackStore:
         }
 
     def close(self) -> None:
-        self._closed = True
-        self._engine.dispose()
+        try:
+            self.flush()
+        finally:
+            self._closed = True
+            self._wake.set()
+            self._engine.dispose()
 
     # -- internals --
+
+    def _flush_at_exit(self) -> None:
+        if not self._closed and os.getpid() == self._writer_pid:
+            try:
+                self.flush()
+            except Exception as error:
+                _log.error("could not record issued cards at exit", extra={"error_type": type(error).__name__})
+
+    def _prepare_when_unlocked(self, attempts: int = 50) -> None:
+        """Workers booting together on a new SQLite file race to switch it to WAL, which SQLite
+        answers with "database is locked" at once, whatever the busy timeout: try again shortly."""
+        for attempt in range(attempts):
+            try:
+                return self._prepare()
+            except OperationalError as error:
+                if self._dialect != "sqlite" or "locked" not in str(error) or attempt == attempts - 1:
+                    raise
+                self._engine.dispose()
+                time.sleep(0.05 + 0.05 * attempt)
 
     def _prepare(self) -> None:
         """Create missing tables and check the schema version, once, whichever worker comes first."""
@@ -558,6 +642,7 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # with WAL: no fsync per commit, still never corrupt
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
         cursor.close()

@@ -115,11 +115,11 @@ class FhirError(ValueError):
 
 def read_hook(hook: str, context: Mapping[str, Any], prefetch: Mapping[str, Any]) -> HookPatient:
     """The patient, medication list, conditions and labs of a hook call, and its draft orders."""
-    if not isinstance(context, Mapping):
+    if not isinstance(context, dict):
         raise FhirError("context: must be an object")
     if prefetch is None:
         prefetch = {}
-    if not isinstance(prefetch, Mapping):
+    if not isinstance(prefetch, dict):
         raise FhirError("prefetch: must be an object")
     return _Reader(hook, context).read(prefetch)
 
@@ -248,7 +248,7 @@ class _Reader:
             self.note("context.medications read as the draft orders (the name before CDS Hooks 1.0)")
         if value is None:
             return []
-        if not isinstance(value, Mapping) or not isinstance(value.get("resourceType"), str):
+        if not isinstance(value, dict) or not isinstance(value.get("resourceType"), str):
             raise FhirError(f"{path}: must be a Bundle or a resource")
         if self.hook == "patient-view":
             self.note(f"{path}: not read in patient-view")
@@ -277,12 +277,12 @@ class _Reader:
         """The resources in one prefetch value or Bundle entry (Bundles opened, wrappers removed)."""
         if value is None:
             return []
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             if strict or draft:
                 raise FhirError(f"{path}: must be a Bundle or a resource")
             self.note(f"{path}: not a FHIR resource, not used")
             return []
-        if "resourceType" not in value and isinstance(value.get("resource"), Mapping):
+        if "resourceType" not in value and isinstance(value.get("resource"), dict):
             # {"response": {...}, "resource": {...}}: a batch-response entry used as a prefetch value
             return self._collect(value["resource"], f"{path}.resource", depth, strict, draft, full_url)
         kind = value.get("resourceType")
@@ -310,13 +310,13 @@ class _Reader:
         found: list[_Found] = []
         for index, entry in enumerate(entries):
             where = f"{path}.entry[{index}]"
-            if not isinstance(entry, Mapping):
+            if not isinstance(entry, dict):
                 if draft:
                     raise FhirError(f"{where}: must be an object")
                 self.note(f"{where}: not an object, not used")
                 continue
             url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else None
-            if isinstance(entry.get("resource"), Mapping):
+            if isinstance(entry.get("resource"), dict):
                 found += self._collect(entry["resource"], f"{where}.resource", depth + 1, draft=draft, full_url=url)
             elif isinstance(entry.get("resourceType"), str):  # an entry that is the resource itself
                 found += self._collect(entry, where, depth + 1, draft=draft, full_url=url)
@@ -361,8 +361,8 @@ class _Reader:
 
         entry: dict[str, Any] = {}
         dosages = resource.get("dosageInstruction" if kind == "MedicationRequest" else "dosage")
-        dosages = [d for d in dosages if isinstance(d, Mapping)] if isinstance(dosages, list) else \
-            [dosages] if isinstance(dosages, Mapping) else []
+        dosages = [d for d in dosages if isinstance(d, dict)] if isinstance(dosages, list) else \
+            [dosages] if isinstance(dosages, dict) else []
         sig = None
         if len(dosages) > 1 and all(_text(d.get("text")) for d in dosages):
             # Several instructions (a split or tapering dose) are one sig together: the reader then
@@ -440,9 +440,9 @@ class _Reader:
         r5 = _mapping(resource.get("medication"))  # R5: medication is a CodeableReference
         if concept is None and reference is None and r5:
             concept, reference = r5.get("concept"), r5.get("reference")
-        if isinstance(concept, Mapping):
+        if isinstance(concept, dict):
             return _drug_from_concept(concept)
-        if isinstance(reference, Mapping):
+        if isinstance(reference, dict):
             target = reference.get("reference")
             medication = self._resolve(target, resource) if isinstance(target, str) else None
             if medication is not None:
@@ -463,7 +463,7 @@ class _Reader:
         reference = reference.strip()
         if reference.startswith("#"):
             for contained in resource.get("contained") or ():
-                if isinstance(contained, Mapping) and contained.get("id") == reference[1:] \
+                if isinstance(contained, dict) and contained.get("id") == reference[1:] \
                         and contained.get("resourceType") == "Medication":
                     return contained
             return None
@@ -475,7 +475,7 @@ class _Reader:
 
     def _drug_from_medication(self, medication: Mapping[str, Any], path: str) -> _Drug | None:
         drug = _drug_from_concept(_mapping(medication.get("code")))
-        ingredients = [i for i in medication.get("ingredient") or () if isinstance(i, Mapping)
+        ingredients = [i for i in medication.get("ingredient") or () if isinstance(i, dict)
                        and i.get("isActive") is not False]
         strength = None
         concentration = None
@@ -498,14 +498,14 @@ class _Reader:
         text = _text(dosage.get("text"))
         quantity = None
         rates = dosage.get("doseAndRate")
-        rates = [r for r in rates if isinstance(r, Mapping)] if isinstance(rates, list) else \
-            [rates] if isinstance(rates, Mapping) else []
+        rates = [r for r in rates if isinstance(r, dict)] if isinstance(rates, list) else \
+            [rates] if isinstance(rates, dict) else []
         rates = sorted(rates, key=lambda r: 0 if _codes(_mapping(r.get("type"))) & {"ordered"} else 1)
         for holder in (*rates, dosage):  # R4 doseAndRate, or STU3 doseQuantity/doseRange on the dosage
-            if isinstance(holder.get("doseQuantity"), Mapping):
+            if isinstance(holder.get("doseQuantity"), dict):
                 quantity = holder["doseQuantity"]
                 break
-            if isinstance(holder.get("doseRange"), Mapping):
+            if isinstance(holder.get("doseRange"), dict):
                 quantity = _mapping(holder["doseRange"].get("high"))  # the most the order allows
                 break
         dose = None
@@ -519,7 +519,7 @@ class _Reader:
                 dose = {"value": value, "unit": unit}
         frequency = _frequency(_mapping(dosage.get("timing")))
         as_needed = dosage.get("asNeededBoolean") is True or dosage.get("asNeeded") is True \
-            or isinstance(dosage.get("asNeededCodeableConcept"), Mapping)
+            or isinstance(dosage.get("asNeededCodeableConcept"), dict)
         if frequency and as_needed:
             frequency = f"{frequency} as needed"
         if dosage.get("timing") and frequency is None:
@@ -543,7 +543,7 @@ class _Reader:
             self.note(f"{path}: Condition clinical status {clinical!r} not known, read as active")
             status = "active"
         concept = _mapping(resource.get("code"))
-        codings = [c for c in concept.get("coding") or () if isinstance(c, Mapping)]
+        codings = [c for c in concept.get("coding") or () if isinstance(c, dict)]
         chosen = None
         for system in _CONDITION_SYSTEMS:
             chosen = next((c for c in codings if _system(c) == system and _code(c)), None)
@@ -572,15 +572,15 @@ class _Reader:
             return None
         concept = _mapping(resource.get("code"))
         loinc = next((_code(c) for c in concept.get("coding") or ()
-                      if isinstance(c, Mapping) and _system(c) == LOINC and _code(c)), None)
+                      if isinstance(c, dict) and _system(c) == LOINC and _code(c)), None)
         if loinc is None:
             self.note(f"{path}: Observation has no LOINC code, not used")
             return None
-        if isinstance(resource.get("dataAbsentReason"), Mapping):
+        if isinstance(resource.get("dataAbsentReason"), dict):
             self.note(f"{path}: Observation (LOINC {loinc}) has no value (dataAbsentReason), not used")
             return None
         entry: dict[str, Any] = {"code": loinc}
-        if isinstance(resource.get("valueQuantity"), Mapping):
+        if isinstance(resource.get("valueQuantity"), dict):
             quantity = resource["valueQuantity"]
             value = _number(quantity.get("value"))
             if value is None:
@@ -598,7 +598,7 @@ class _Reader:
             high_value = _number(high.get("value"))
             if high_value is not None and high_value > 0 and _unit(high) in (None, unit):
                 entry["referenceHigh"] = high_value
-        elif isinstance(resource.get("valueCodeableConcept"), Mapping):
+        elif isinstance(resource.get("valueCodeableConcept"), dict):
             result = _answer(resource["valueCodeableConcept"])
             if result is None:
                 self.note(f"{path}: Observation (LOINC {loinc}) coded value has no code or text, not used")
@@ -680,7 +680,7 @@ def _period(resource: Mapping[str, Any]) -> tuple[Any, Any]:
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if isinstance(value, dict) else {}
 
 
 def _text(value: Any) -> str | None:
@@ -700,16 +700,16 @@ def _system(coding: Mapping[str, Any]) -> str | None:
 
 
 def _codes(concept: Mapping[str, Any]) -> set[str]:
-    return {c["code"] for c in concept.get("coding") or () if isinstance(c, Mapping) and isinstance(c.get("code"), str)}
+    return {c["code"] for c in concept.get("coding") or () if isinstance(c, dict) and isinstance(c.get("code"), str)}
 
 
 def _status_code(value: Any) -> str | None:
     """A status as R4 (CodeableConcept) or STU3 (a code) sends it."""
     if isinstance(value, str):
         return value.strip() or None
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         for coding in value.get("coding") or ():
-            if isinstance(coding, Mapping) and isinstance(coding.get("code"), str):
+            if isinstance(coding, dict) and isinstance(coding.get("code"), str):
                 return coding["code"].strip()
         return _text(value.get("text"))
     return None
@@ -739,7 +739,7 @@ def _unit(quantity: Mapping[str, Any]) -> str | None:
 
 
 def _drug_from_concept(concept: Mapping[str, Any]) -> _Drug:
-    codings = [c for c in concept.get("coding") or () if isinstance(c, Mapping)]
+    codings = [c for c in concept.get("coding") or () if isinstance(c, dict)]
     rxnorm = [c for c in codings if _system(c) == RXNORM and _code(c)]
     chosen = next((c for c in rxnorm if c.get("userSelected") is True), rxnorm[0] if rxnorm else None)
     text = _text(concept.get("text"))
@@ -769,13 +769,13 @@ def _strength(ratio: Mapping[str, Any]) -> tuple[str | None, dict[str, Any] | No
 
 def _answer(concept: Mapping[str, Any]) -> str | None:
     for coding in concept.get("coding") or ():
-        if isinstance(coding, Mapping) and (_system(coding), _code(coding)) in _ANSWERS:
+        if isinstance(coding, dict) and (_system(coding), _code(coding)) in _ANSWERS:
             return _ANSWERS[(_system(coding), _code(coding))]
     text = _text(concept.get("text"))
     if text:
         return text
     for coding in concept.get("coding") or ():
-        if isinstance(coding, Mapping) and (_text(coding.get("display")) or _code(coding)):
+        if isinstance(coding, dict) and (_text(coding.get("display")) or _code(coding)):
             return _text(coding.get("display")) or _code(coding)
     return None
 
@@ -818,7 +818,7 @@ def _frequency(timing: Mapping[str, Any]) -> str | None:
     code_moment = _CODE_MOMENT.get(code) if code else None
     if code and by_code is None and (found := _EVERY_CODE.fullmatch(code)):
         by_code = f"every {found.group(1)} {'hours' if found.group(2) == 'H' else 'days'}"
-    if by_code is None and code and isinstance(timing.get("code"), Mapping):
+    if by_code is None and code and isinstance(timing.get("code"), dict):
         by_code = _text(timing["code"].get("text"))  # an EHR's own words ("q12h with food")
 
     when = [w for w in repeat.get("when") or () if isinstance(w, str)]

@@ -87,13 +87,13 @@ def preload() -> None:
 
 def _in(concept: Any, name: str) -> bool:
     """inVS: some coding of the concept has a system and code both in the value set."""
-    if not isinstance(concept, Mapping):
+    if not isinstance(concept, dict):
         return False
     codings = concept.get("coding")
     if not isinstance(codings, list):
         return False
     members = valueset(name)
-    return any(isinstance(c, Mapping) and isinstance(c.get("system"), str) and isinstance(c.get("code"), str)
+    return any(isinstance(c, dict) and isinstance(c.get("system"), str) and isinstance(c.get("code"), str)
                and (c["system"], c["code"]) in members for c in codings)
 
 
@@ -158,7 +158,7 @@ def read_chart(resources: Iterable[Mapping[str, Any]], today: date, patient_id: 
         raise ChartError(f"the evaluation date {today.isoformat()} is not a date CQL can count back from")
     by_type: dict[str, list[Mapping[str, Any]]] = {}
     for resource in resources:
-        if isinstance(resource, Mapping) and isinstance(resource.get("resourceType"), str):
+        if isinstance(resource, dict) and isinstance(resource.get("resourceType"), str):
             by_type.setdefault(resource["resourceType"], []).append(resource)
     patients = by_type.get("Patient", [])
     if patient_id is None:
@@ -207,7 +207,7 @@ def _points_at(resource: Mapping[str, Any], patient_id: str | None) -> bool:
         return False
     for key in ("subject", "patient"):
         reference = resource.get(key)
-        if isinstance(reference, Mapping) and isinstance(reference.get("reference"), str):
+        if isinstance(reference, dict) and isinstance(reference.get("reference"), str):
             return reference["reference"].split("/_history/")[0].rstrip("/").rsplit("/", 1)[-1] == patient_id
     return False
 
@@ -215,10 +215,10 @@ def _points_at(resource: Mapping[str, Any], patient_id: str | None) -> bool:
 def _medication(request: Mapping[str, Any], medications: Sequence[Mapping[str, Any]]) -> Mapping[str, Any] | None:
     """The request's drug concept: its CodeableConcept, or the code of the one Medication whose id is
     the last "/" segment of the reference (contained "#id" and "urn:uuid:" references never resolve)."""
-    if isinstance(request.get("medicationCodeableConcept"), Mapping):
+    if isinstance(request.get("medicationCodeableConcept"), dict):
         return request["medicationCodeableConcept"]
     reference = request.get("medicationReference")
-    if not isinstance(reference, Mapping) or not isinstance(reference.get("reference"), str):
+    if not isinstance(reference, dict) or not isinstance(reference.get("reference"), str):
         return None
     pieces = [piece for piece in reference["reference"].split("/") if piece]  # CQL Split drops empty pieces
     if not pieces:
@@ -275,10 +275,10 @@ def _active_cancer(conditions: Sequence[Mapping[str, Any]], encounters: Sequence
     linked = 0
     for encounter in encounters:
         encounter_id = encounter.get("id")
-        start = encounter["period"].get("start") if isinstance(encounter.get("period"), Mapping) else None
+        start = encounter["period"].get("start") if isinstance(encounter.get("period"), dict) else None
         if not isinstance(encounter_id, str) or _within(start, *year, high_open=True) is not True:
             continue
-        if any(isinstance(c.get("encounter"), Mapping) and isinstance(c["encounter"].get("reference"), str)
+        if any(isinstance(c.get("encounter"), dict) and isinstance(c["encounter"].get("reference"), str)
                and c["encounter"]["reference"].endswith(encounter_id) for c in diagnoses):
             linked += 1
     if linked >= _ACTIVE_CANCER_ENCOUNTERS:
@@ -289,8 +289,8 @@ def _active_cancer(conditions: Sequence[Mapping[str, Any]], encounters: Sequence
 
 def _status_code_is_active(condition: Mapping[str, Any]) -> bool:
     status = condition.get("clinicalStatus")
-    codings = status.get("coding") or () if isinstance(status, Mapping) else ()
-    return isinstance(codings, list) and any(isinstance(c, Mapping) and isinstance(c.get("code"), str)
+    codings = status.get("coding") or () if isinstance(status, dict) else ()
+    return isinstance(codings, list) and any(isinstance(c, dict) and isinstance(c.get("code"), str)
                                              and c["code"].lower() == "active" for c in codings)
 
 
@@ -305,9 +305,9 @@ def _end_of_life(categorized: Sequence[Mapping[str, Any]], encounters: Sequence[
             return True
     year = (_years_before(today, years=1), today)
     for encounter in encounters:
-        period = encounter["period"] if isinstance(encounter.get("period"), Mapping) else {}
+        period = encounter["period"] if isinstance(encounter.get("period"), dict) else {}
         hospitalization = encounter.get("hospitalization")
-        disposition = hospitalization.get("dischargeDisposition") if isinstance(hospitalization, Mapping) else None
+        disposition = hospitalization.get("dischargeDisposition") if isinstance(hospitalization, dict) else None
         if (isinstance(encounter.get("status"), str) and encounter["status"] in _ENCOUNTER_STATUSES
                 and _in(disposition, "hospice-disposition")
                 and _within(period.get("start"), *year) is True):

@@ -58,9 +58,9 @@ def flatten(values: Iterable[Any]) -> list[Mapping[str, Any]]:
 
 def _resources(values: Iterable[Any], depth: int) -> Iterator[Mapping[str, Any]]:
     for value in values:
-        if not isinstance(value, Mapping):
+        if not isinstance(value, dict):
             continue
-        if "resourceType" not in value and isinstance(value.get("resource"), Mapping):
+        if "resourceType" not in value and isinstance(value.get("resource"), dict):
             value = value["resource"]
         if value.get("resourceType") == "Bundle":
             entries = value.get("entry")

@@ -218,6 +218,7 @@ def issue(store: FeedbackStore, uuid: str, *suggestions: str, service: str = SER
                       hook_instance="d1577c69-dfbe-44ad-ba6d-3e05e953b2ea", suggestion_ids=suggestions,
                       issued_at=datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc))
     store.record_cards([card])
+    store.flush()  # as the write-behind thread does within WRITE_BEHIND_SECONDS
     return card
 
 
@@ -470,6 +471,33 @@ def test_concurrent_posts_of_the_same_feedback_store_it_once(open_store: Callabl
     assert len(setup.feedback_for("card-1")) == 1
 
 
+def test_issued_cards_are_written_behind_the_response(open_store: Callable[[], FeedbackStore]) -> None:
+    # record_cards does not wait for a commit; the writer thread writes within moments, and
+    # another worker (store) then accepts feedback on the card
+    issuing, other = open_store(), open_store()
+    card = IssuedCard(uuid="card-wb", service_id=SERVICE, rule_id="LDN-OPI-001", rule_version="1.0.0",
+                      hook_instance="h", suggestion_ids=("s-1",), issued_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    issuing.record_cards([card])
+    deadline = time.monotonic() + 5
+    while True:
+        try:
+            other.record_feedback(SERVICE, body(accepted("card-wb", "s-1")))
+            break
+        except UnknownCard:
+            assert time.monotonic() < deadline, "the card was not written behind within 5 s"
+            time.sleep(0.01)
+    assert len(other.feedback_for("card-wb")) == 1
+
+
+def test_cards_waiting_to_be_written_are_written_at_close(open_store: Callable[[], FeedbackStore]) -> None:
+    issuing = open_store()
+    card = IssuedCard(uuid="card-close", service_id=SERVICE, rule_id="LDN-OPI-001", rule_version="1.0.0",
+                      hook_instance="h", suggestion_ids=(), issued_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
+    issuing.record_cards([card])
+    issuing.close()
+    assert open_store().summary()["cardsIssued"] >= 1
+
+
 def test_feedback_survives_a_restart(open_store: Callable[[], FeedbackStore]) -> None:
     first = open_store()
     issue(first, "card-1", "s-1")
@@ -608,3 +636,27 @@ def test_token_ids_are_shared_between_processes_and_forgotten_after_expiry(
     assert first.seen_before("https://ehr.example.org", "jti-old", expired) is False
     assert second.seen_before("https://ehr.example.org", "jti-fresh", later) is False  # purges jti-old
     assert first.seen_before("https://ehr.example.org", "jti-old", expired) is False
+
+
+def test_workers_booting_together_on_a_new_sqlite_file_all_start(tmp_path: Path) -> None:
+    # gunicorn starts its workers at once; a new file's switch to WAL answered "database is locked"
+    url = f"sqlite:///{tmp_path / 'new.sqlite3'}"
+    stores: list[FeedbackStore] = []
+    failures: list[BaseException] = []
+    barrier = threading.Barrier(6)
+
+    def boot() -> None:
+        try:
+            barrier.wait()
+            stores.append(FeedbackStore(url))
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    threads = [threading.Thread(target=boot) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == [] and len(stores) == 6
+    for store in stores:
+        store.close()
