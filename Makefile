@@ -39,7 +39,7 @@ test: install-dev
 	$(BIN)/python -m pytest
 
 bench: install
-	$(BIN)/python bench/evaluate.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info

@@ -5,6 +5,7 @@
     ldn-cds check - < patient.json        read the patient from standard input
     ldn-cds taper --opioid "oxycodone 30 mg q8h" --years 3 --uldn [--json|--csv] [--plot mme.png]
     ldn-cds titrate --start 2026-12-01 --protocol practice-weekly [--json|--csv]
+    ldn-cds screen EXPORT_DIR --out alerts.ndjson [--as-of 2026-11-23] [--workers N] [--scheduler tcp://...]
 
 Exit status: 0 evaluated, 2 invalid input, 3 when `--fail-on` finds an alert that severe.
 """
@@ -16,14 +17,15 @@ import json
 import re
 import sys
 import textwrap
-from datetime import date
+from datetime import date, datetime, timezone
+from pathlib import Path
 from typing import Any, TextIO
 
 import click
 from marshmallow import ValidationError
 
 from .alerts import SEVERITY_ORDER
-from .schemas import EVALUATE_REQUEST, flatten_errors
+from .schemas import EVALUATE_REQUEST, DateOrDateTime, flatten_errors
 
 _COLOURS = {"critical": "red", "warning": "yellow", "info": "cyan"}
 EXIT_INVALID = 2
@@ -168,6 +170,68 @@ def titrate(start: str | None, protocol: str, target: float, start_dose: float |
                   + (f"  ({s['note']})" if s["note"] else "") for s in result["steps"]]
         lines += ["", *[f"  {note}" for note in result["notes"]]]
         click.echo("\n".join(lines))
+
+
+@main.command()
+@click.argument("input_path", metavar="INPUT", type=click.Path(exists=True, path_type=Path))
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one NDJSON line per patient here (alerts, or the reason it could not be screened).")
+@click.option("--summary", "summary_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Counts per rule and severity as CSV (default: beside --out, NAME.summary.csv).")
+@click.option("--errors", "errors_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Malformed lines as file:line: reason (default: beside --out, NAME.errors.txt).")
+@click.option("--as-of", "as_of", help="Evaluate as of this ISO 8601 date or date-time (default: now; printed).")
+@click.option("--workers", type=click.IntRange(min=1),
+              help="Worker processes on this machine (default: one per core; 1 runs in this process).")
+@click.option("--scheduler",
+              help="Run on an existing Dask cluster, tcp://host:port (default: $DASK_SCHEDULER_ADDRESS).")
+@click.option("--shards", type=click.IntRange(1, 1024), help="Partitions of the panel (default: from the input size).")
+@click.option("--work-dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Where the temporary shards go (default: beside --out; on a cluster, a shared directory).")
+@click.option("--progress/--no-progress", default=None, help="Progress bars (default: when stderr is a terminal).")
+def screen(input_path: Path, out: Path, summary_path: Path | None, errors_path: Path | None, as_of: str | None,
+           workers: int | None, scheduler: str | None, shards: int | None, work_dir: Path | None,
+           progress: bool | None) -> None:
+    """Screen a panel: every patient of INPUT, as the patient-view service reviews an opened chart.
+
+    INPUT is a FHIR Bulk Data export directory (<Type>*.ndjson files: Patient, MedicationRequest,
+    MedicationStatement, Condition, Observation, Medication...) or an NDJSON file of one Bundle per
+    patient. Patients are grouped on disk, so memory stays flat whatever the size; the output is
+    sorted by patient id.
+    """
+    from .screening.inputs import InputProblem
+    from .screening.run import ScreenOptions
+    from .screening.run import screen as run_screen
+
+    when = _as_of(as_of)
+    stem = out.name[:-len(".ndjson")] if out.name.endswith(".ndjson") else out.name
+    folders = {"--out": out.parent, "--summary": summary_path and summary_path.parent,
+               "--errors": errors_path and errors_path.parent, "--work-dir": work_dir}
+    missing = {option: [f"{folder}: no such directory"] for option, folder in folders.items()
+               if folder is not None and not folder.is_dir()}
+    if missing:
+        _invalid(missing, "Invalid option:")
+    options = ScreenOptions(
+        input=input_path, out=out, as_of=when, workers=workers, scheduler=scheduler, shards=shards, work_dir=work_dir,
+        summary=summary_path or out.with_name(f"{stem}.summary.csv"),
+        errors=errors_path or out.with_name(f"{stem}.errors.txt"),
+        progress=sys.stderr.isatty() if progress is None else progress)
+    try:
+        summary = run_screen(options, echo=lambda text: click.echo(text, err=True))
+    except InputProblem as error:
+        _invalid({"INPUT": [str(error)]}, "The input cannot be screened:")
+    click.echo(summary.table())
+    click.echo(f"\nAlerts: {options.out}  Summary: {options.summary}  Malformed lines: {options.errors}")
+
+
+def _as_of(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(timezone.utc).replace(microsecond=0)
+    try:
+        return DateOrDateTime().deserialize(value)
+    except ValidationError as error:
+        _invalid({"--as-of": list(error.messages)}, "Invalid option:")
+    raise AssertionError("unreachable")  # _invalid exits
 
 
 def _opioid_entry(text: str) -> dict[str, Any]:

@@ -466,3 +466,108 @@ def test_a_rule_page_for_people_following_a_card_link(client: FlaskClient) -> No
     html = page.get_data(as_text=True)
     assert "<h1>LDN-WASH-001" in html and "washout_days" in html and "Naltrexone hydrochloride tablets" in html
     assert client.get("/v1/rules/LDN-WASH-001").mimetype == "application/json"
+
+
+# ---- POST /v1/evaluate/batch ----------------------------------------------------------------
+
+NDJSON = "application/x-ndjson"
+BATCH = "/v1/evaluate/batch"
+
+
+def batch(client: FlaskClient, *lines: Any, query: str = "", **kwargs: Any) -> TestResponse:
+    body = "\n".join(line if isinstance(line, str) else json.dumps(line) for line in lines) + "\n"
+    return client.post(BATCH + query, data=body, content_type=kwargs.pop("content_type", NDJSON), **kwargs)
+
+
+def answers(response: TestResponse) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.mimetype == NDJSON
+    return [json.loads(line) for line in response.get_data(as_text=True).splitlines()]
+
+
+def test_a_batch_answers_each_line_in_order_as_evaluate_would_streamed(client: FlaskClient) -> None:
+    other = {"evaluationTime": "2025-03-03T14:30:00Z", "order": {"text": "LDN 1.5 mg at bedtime"}}
+    response = batch(client, LDN_WITH_OXYCODONE, "", other)
+    assert response.is_streamed
+    found = answers(response)
+    assert [line["line"] for line in found] == [1, 3]  # numbered as in the body; a blank line gets no answer
+    assert {k: v for k, v in found[0].items() if k != "line"} == evaluate(client, LDN_WITH_OXYCODONE).get_json()
+    assert {k: v for k, v in found[1].items() if k != "line"} == evaluate(client, other).get_json()
+
+
+def test_a_bad_line_gets_a_problem_naming_the_field_and_the_batch_goes_on(client: FlaskClient) -> None:
+    found = answers(batch(client, '{"order": ', "[1]", {"patient": {"age": -3}}, LDN_WITH_OXYCODONE,
+                          headers={"X-Request-ID": "batch-7"}))
+    assert [line["line"] for line in found] == [1, 2, 3, 4]
+    errors = [line["error"] for line in found[:3]]
+    assert [e["errors"] for e in errors] == [{"body": ["is not valid JSON"]}, {"body": ["must be a JSON object"]},
+                                             {"patient.age": ["Must be greater than or equal to 0 and less than or "
+                                                              "equal to 130."]}]
+    assert [e["title"] for e in errors] == ["Malformed JSON", "Invalid request", "Invalid request"]
+    assert all(e["status"] == 400 and e["type"] == "about:blank" and e["requestId"] == "batch-7" for e in errors)
+    assert alert(found[3], "LDN-OPI-001")
+
+
+def test_as_of_is_the_evaluation_time_of_lines_without_one(client: FlaskClient) -> None:
+    own = {**LDN_WITH_OXYCODONE}
+    without = {k: v for k, v in LDN_WITH_OXYCODONE.items() if k != "evaluationTime"}
+    found = answers(batch(client, without, own, query="?asOf=2026-11-23"))
+    assert [line["evaluationTime"] for line in found] == ["2026-11-23T00:00:00+00:00", "2025-03-03T14:30:00+00:00"]
+    assert "asOf" in problem(batch(client, without, query="?asOf=yesterday"), 400)["errors"]
+
+
+@pytest.mark.parametrize("content_type", ["application/json", "text/plain", None])
+def test_a_batch_that_is_not_ndjson_is_a_415_problem(client: FlaskClient, content_type: str | None) -> None:
+    kwargs = {"content_type": content_type} if content_type else {}
+    response = client.post(BATCH, data=json.dumps(LDN_WITH_OXYCODONE), **kwargs)
+    assert NDJSON in problem(response, 415)["detail"]
+
+
+def test_a_batch_stops_after_its_line_limit_saying_so(client: FlaskClient) -> None:
+    from cds.api import BATCH_MAX_LINES
+
+    found = answers(batch(client, *(["{}"] * (BATCH_MAX_LINES + 2))))
+    assert len(found) == BATCH_MAX_LINES + 1
+    assert all("alerts" in line for line in found[:-1])
+    assert found[-1]["line"] == BATCH_MAX_LINES + 1 and found[-1]["error"]["status"] == 413
+
+
+def test_a_batch_body_over_its_limit_is_a_413_before_anything_is_evaluated(client: FlaskClient) -> None:
+    from cds.api import BATCH_MAX_BYTES
+
+    line = json.dumps(LDN_WITH_OXYCODONE) + "\n"
+    at_limit = line * (BATCH_MAX_BYTES // len(line) // 2)  # over 1 MiB, the limit of the other endpoints
+    assert len(at_limit) > MAX_BODY_BYTES and len(answers(batch(client, at_limit.rstrip("\n")))) > 1
+    over = client.post(BATCH, data=line + " " * BATCH_MAX_BYTES, content_type=NDJSON)
+    assert str(BATCH_MAX_BYTES) in problem(over, 413)["detail"]
+
+
+def test_a_line_over_the_one_request_limit_is_an_error_and_the_next_line_is_read(client: FlaskClient) -> None:
+    found = answers(batch(client, " " * (MAX_BODY_BYTES + 10) + "{}", LDN_WITH_OXYCODONE))
+    assert found[0]["line"] == 1 and str(MAX_BODY_BYTES) in found[0]["error"]["errors"]["body"][0]
+    assert found[1]["line"] == 2 and alert(found[1], "LDN-OPI-001")
+
+
+def test_batch_answers_keep_to_openapi_yaml(client: FlaskClient) -> None:
+    from openapi_core import Config, OpenAPI
+    from openapi_core.contrib.werkzeug import WerkzeugOpenAPIResponse
+    from openapi_core.datatypes import RequestParameters
+    from openapi_core.deserializing.media_types.util import json_loads
+    from werkzeug.datastructures import Headers, ImmutableMultiDict
+
+    def ndjson_loads(value: bytes | str, **_: Any) -> list[Any]:
+        text = value.decode() if isinstance(value, bytes) else value
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+
+    class Sent:  # the request as openapi-core reads it (the response's path and method are what matter)
+        host_url, path, method, content_type, body = "http://localhost/", BATCH, "post", NDJSON, None
+        parameters = RequestParameters(query=ImmutableMultiDict(), header=Headers(), cookie=ImmutableMultiDict())
+
+    openapi = OpenAPI.from_file_path(str(ROOT / "openapi.yaml"), config=Config(
+        extra_media_type_deserializers={NDJSON: ndjson_loads, PROBLEM_JSON: json_loads}))
+    responses = [batch(client, LDN_WITH_OXYCODONE, "{", {"patient": {"age": "x"}}, {}, query="?asOf=2026-11-23"),
+                 batch(client, {}, content_type="text/plain"), batch(client, {}, query="?asOf=x"),
+                 client.post(BATCH, data=" " * (17 << 20), content_type=NDJSON)]
+    assert [r.status_code for r in responses] == [200, 415, 400, 413]
+    for response in responses:
+        openapi.validate_response(Sent(), WerkzeugOpenAPIResponse(response))

@@ -130,3 +130,82 @@ def test_titrate_prints_dates_doses_and_what_to_dispense() -> None:
 def test_an_unreadable_opioid_is_refused_clearly() -> None:
     result = CliRunner().invoke(main, ["taper", "--opioid", "oxycodone", "--years", "1"])
     assert result.exit_code == EXIT_INVALID and "give the dose with its unit" in result.output
+
+
+# ---- ldn-cds screen ------------------------------------------------------------------------
+
+def _export(directory: Path) -> Path:
+    """Two patients of a Bulk Data export, one on LDN with oxycodone, and two lines that are not FHIR."""
+    rxnorm = "http://www.nlm.nih.gov/research/umls/rxnorm"
+
+    def order(pid: str, code: str, text: str, dose: float, timing: str) -> dict:
+        return {"resourceType": "MedicationRequest", "status": "active", "intent": "order",
+                "subject": {"reference": f"Patient/{pid}"}, "authoredOn": "2026-10-01",
+                "medicationCodeableConcept": {"coding": [{"system": rxnorm, "code": code}], "text": text},
+                "dosageInstruction": [{"timing": {"code": {"coding": [{"code": timing}]}},
+                                       "doseAndRate": [{"doseQuantity": {"value": dose, "unit": "mg"}}]}]}
+
+    directory.mkdir()
+    patients = [{"resourceType": "Patient", "id": pid, "gender": "male", "birthDate": "1960-01-01"}
+                for pid in ("zed", "amy")]
+    (directory / "Patient.ndjson").write_text("\n".join(json.dumps(p) for p in patients) + "\nnot json\n",
+                                              encoding="utf-8")
+    (directory / "MedicationRequest.ndjson").write_text("\n".join(json.dumps(o) for o in (
+        order("zed", "7243", "naltrexone 4.5 mg compounded", 4.5, "HS"),
+        order("zed", "1049621", "oxycodone hydrochloride 5 MG Oral Tablet", 5, "Q6H"),
+        {"resourceType": "MedicationRequest", "subject": {"reference": "Group/1"}})) + "\n", encoding="utf-8")
+    return directory
+
+
+def test_screen_writes_a_line_per_patient_a_summary_and_the_malformed_lines(tmp_path: Path) -> None:
+    export = _export(tmp_path / "export")
+    out = tmp_path / "alerts.ndjson"
+    result = CliRunner().invoke(main, ["screen", str(export), "--out", str(out), "--as-of", "2026-11-23T12:00:00Z",
+                                       "--workers", "1"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["patient"] for line in lines] == ["amy", "zed"]  # every patient, by id
+    assert lines[0]["alerts"] == [] and lines[1]["alerts"][0]["rule"] == "LDN-OPI-001"
+    assert result.stdout.startswith("Screened 2 patients as of 2026-11-23T12:00:00+00:00 in ")
+    assert "LDN-OPI-001" in result.stdout and "malformed lines" in result.stdout
+    stderr = result.stderr.splitlines()
+    assert stderr[0].startswith("Patient.ndjson:3: not valid JSON (")
+    assert stderr[1] == "MedicationRequest.ndjson:3: MedicationRequest has no patient reference (subject or patient: " \
+                        "Patient/<id>)"
+    assert (tmp_path / "alerts.errors.txt").read_text(encoding="utf-8").splitlines()[0].startswith("Patient.ndjson:3: ")
+    summary = (tmp_path / "alerts.summary.csv").read_text(encoding="utf-8")
+    assert "patients screened,,,,2" in summary and "malformed lines,,,,2" in summary
+    assert "alerts,LDN-OPI-001,opioid-conflict,critical,1" in summary
+    assert "\r" not in result.stderr  # no progress bar when stderr is not a terminal
+
+
+def test_screen_reports_go_where_they_are_asked_and_progress_when_asked(tmp_path: Path) -> None:
+    export = _export(tmp_path / "export")
+    (tmp_path / "reports").mkdir()
+    summary, errors = tmp_path / "reports" / "counts.csv", tmp_path / "reports" / "bad.txt"
+    result = CliRunner().invoke(main, ["screen", str(export), "--out", str(tmp_path / "a.ndjson"), "--workers", "1",
+                                       "--summary", str(summary), "--errors", str(errors), "--progress"])
+    assert result.exit_code == 0, result.output
+    assert summary.is_file() and len(errors.read_text(encoding="utf-8").splitlines()) == 2
+    assert "screening" in result.stderr  # the bar, forced on
+    as_of = result.stdout.split(" as of ", 1)[1].split(" in ", 1)[0]  # now, printed so it can be reproduced
+    assert as_of.endswith("+00:00") and as_of[:4].isdigit()
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["--as-of", "23/11/2026"], "--as-of: Not a valid ISO 8601 date or date-time."),
+    (["--out", "/no/such/dir/a.ndjson"], "--out: /no/such/dir: no such directory"),
+])
+def test_screen_refuses_bad_options_naming_them(tmp_path: Path, arguments: list[str], message: str) -> None:
+    export = _export(tmp_path / "export")
+    base = ["screen", str(export), "--out", str(tmp_path / "a.ndjson")]
+    result = CliRunner().invoke(main, base + arguments)
+    assert result.exit_code == EXIT_INVALID
+    assert message in result.stderr
+
+
+def test_screen_of_a_directory_without_fhir_files_says_so(tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    result = CliRunner().invoke(main, ["screen", str(tmp_path / "empty"), "--out", str(tmp_path / "a.ndjson")])
+    assert result.exit_code == EXIT_INVALID
+    assert "no <Type>*.ndjson files" in result.stderr and not (tmp_path / "a.ndjson").exists()

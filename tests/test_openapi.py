@@ -178,7 +178,7 @@ def test_the_spec_loads_in_openapi_core_and_schemathesis(openapi: OpenAPI) -> No
     assert openapi.spec is not None
     loaded = schemathesis.openapi.from_path(str(SPEC_PATH))
     labels = {operation.ok().label for operation in loaded.get_all_operations()}
-    assert labels == {"POST /v1/evaluate", "GET /v1/rules", "GET /v1/rules/{ruleId}", "GET /healthz",
+    assert labels == {"POST /v1/evaluate", "POST /v1/evaluate/batch", "GET /v1/rules", "GET /v1/rules/{ruleId}", "GET /healthz",
                       "GET /cds-services", "POST /cds-services/{serviceId}", "POST /cds-services/{serviceId}/feedback",
                       "POST /v1/taper", "POST /v1/titration"}
 

@@ -1,0 +1,1 @@
+"""Tests of panel screening (cds/screening), one module per module."""
