@@ -29,7 +29,7 @@ sys.path[0] = str(ROOT)
 
 from bench.table import Section, machine_busy_seconds, markdown, terminal  # noqa: E402
 
-SECTIONS = ("evaluate", "http")
+SECTIONS = ("evaluate", "http", "screening", "rec11")
 RESULTS = ROOT / "bench" / "results.md"
 NOISY = 0.10  # share of the machine taken by other processes above which a section's figures are flagged
 

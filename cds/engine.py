@@ -150,9 +150,14 @@ _EXPONENT = re.compile(r"e[-+]\d")  # Python writes exponents as "1e-05", "1e+16
 def _encode(batch: list[dict[str, Any]]) -> str:
     """JSON the C core can read: finite numbers only, none in exponent form (defect 10)."""
     try:
-        payload = json.dumps(batch, allow_nan=False)
-    except (TypeError, ValueError) as error:
+        payload = orjson.dumps(batch).decode()
+    except TypeError as error:
         raise EngineError(f"facts are not plain JSON: {error}") from error
+    if "null" in payload:  # orjson writes NaN and infinities as null: let the strict encoder judge
+        try:
+            payload = json.dumps(batch, allow_nan=False)
+        except (TypeError, ValueError) as error:
+            raise EngineError(f"facts are not plain JSON: {error}") from error
     if _EXPONENT.search(payload) is None:  # the usual case: one C-speed pass
         return payload
     return "[" + ",".join(_positional(fact) for fact in batch) + "]"

@@ -36,11 +36,18 @@ def therapy_reviews(known: Mapping[str, Any], evaluator: Evaluator, now: datetim
     medications = list(known.get("medications", []))
     therapies: dict[int, tuple[str | None, float | None]] = {}  # index → (product, naltrexone mg a day)
     today = now.date()
+    try:  # the whole list at once (entries seen before cost nothing); one by one if some is invalid
+        every: list[Any] | None = EVALUATE_REQUEST.load({"medications": medications})["medications"]
+    except ValidationError:
+        every = None
     for index, entry in enumerate(medications):
-        try:
-            loaded = EVALUATE_REQUEST.load({"medications": [entry]})["medications"][0]
-        except ValidationError:
-            continue  # reported when the whole request is loaded
+        if every is not None:
+            loaded = every[index]
+        else:
+            try:
+                loaded = EVALUATE_REQUEST.load({"medications": [entry]})["medications"][0]
+            except ValidationError:
+                continue  # reported when the whole request is loaded
         read = evaluator.normalizer.medication(loaded, f"medications[{index}]", today, [])
         if read is not None and read.status != "stopped" and "naltrexone" in read.classes:
             dose = next((i.daily_dose_mg for i in read.ingredients if "naltrexone" in i.classes), None)

@@ -85,19 +85,29 @@ def preload() -> None:
         valueset(name)
 
 
-def _in(concept: Any, name: str) -> bool:
+# The condition value sets Recommendation 11 reads: a condition in none of them changes nothing.
+_CONDITION_SETS = ("sickle-cell-diseases", "cdc-malignant-cancer-conditions",
+                   "conditions-likely-terminal-for-opioid-prescribing", "limited-life-expectancy-conditions")
+
+
+@lru_cache(maxsize=None)
+def _union(names: tuple[str, ...]) -> frozenset[tuple[str, str]]:
+    return frozenset().union(*(valueset(name) for name in names))
+
+
+def _in(concept: Any, name: str | frozenset[tuple[str, str]]) -> bool:
     """inVS: some coding of the concept has a system and code both in the value set."""
     if not isinstance(concept, dict):
         return False
     codings = concept.get("coding")
     if not isinstance(codings, list):
         return False
-    members = valueset(name)
+    members = valueset(name) if isinstance(name, str) else name
     return any(isinstance(c, dict) and isinstance(c.get("system"), str) and isinstance(c.get("code"), str)
                and (c["system"], c["code"]) in members for c in codings)
 
 
-def _any_in(concepts: Any, name: str) -> bool:
+def _any_in(concepts: Any, name: str | frozenset[tuple[str, str]]) -> bool:
     return isinstance(concepts, list) and any(_in(concept, name) for concept in concepts)
 
 
@@ -185,7 +195,8 @@ def read_chart(resources: Iterable[Mapping[str, Any]], today: date, patient_id: 
         benzo = benzo or _in(concept, "cns-depressant-medications") or (
             recent is True and _in(concept, "benzodiazepine-medications"))
 
-    conditions = mine("Condition")
+    relevant = _union(_CONDITION_SETS)
+    conditions = [c for c in mine("Condition") if _in(c.get("code"), relevant)]
     categorized = [c for c in conditions if _us_core_categorized(c)]
     encounters = mine("Encounter")
     return Chart(
@@ -259,9 +270,9 @@ def _age_group(birth_date: Any, today: date) -> str:
 
 def _us_core_categorized(condition: Mapping[str, Any]) -> bool:
     """Encounter diagnosis, problem-list item or US Core health concern: the only conditions CQL sees."""
-    return _any_in(condition.get("category"), "condition-encounter-diagnosis-category") or _any_in(
-        condition.get("category"), "condition-problem-list-category") or _any_in(
-        condition.get("category"), "condition-us-core-health-concern-category")
+    return _any_in(condition.get("category"), _union(("condition-encounter-diagnosis-category",
+                                                      "condition-problem-list-category",
+                                                      "condition-us-core-health-concern-category")))
 
 
 def _active_cancer(conditions: Sequence[Mapping[str, Any]], encounters: Sequence[Mapping[str, Any]],

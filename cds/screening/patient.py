@@ -27,6 +27,7 @@ from ..schemas import flatten_errors
 from ..service import Evaluator
 from .context import CheckContext, UnreadableChart
 from .ldn_review import ldn_review
+from .opioid_safety import concurrent_cns_depressants
 from .prefetch import Resources
 
 log = logging.getLogger("cds.screening")
@@ -41,6 +42,7 @@ class Check(NamedTuple):
 
 CHECKS: tuple[Check, ...] = (
     Check("ldn-review", ldn_review),
+    Check("concurrent-cns-depressant", concurrent_cns_depressants),
 )
 
 
