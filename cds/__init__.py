@@ -20,6 +20,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .jsonio import FastJSONProvider
     from . import api, health, logs, plans, problems
     from .hooks import views as hooks
+    from .opioid_safety import OpioidSafety
     from .service import Evaluator
 
     app = Flask(__name__)
@@ -34,6 +35,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     logs.configure(app)
     problems.register(app)
     app.extensions["ldn_cds"] = app.config.get("EVALUATOR") or Evaluator()
+    app.extensions["ldn_cds_opioid_safety"] = app.config.get("OPIOID_SAFETY") or OpioidSafety()
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     plans.init_app(app)

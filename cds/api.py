@@ -12,7 +12,8 @@ from werkzeug.exceptions import NotFound, RequestEntityTooLarge, UnsupportedMedi
 from . import MAX_BODY_BYTES
 from .exceptions import InputError
 from .problems import problem
-from .rulebook import Rule
+from .opioid_safety import OpioidSafety
+from .rulebook import Rule, Rulebook
 from .schemas import EVALUATE_REQUEST, DateOrDateTime, flatten_errors
 from .service import Evaluator
 
@@ -27,6 +28,15 @@ bp = Blueprint("v1", __name__, url_prefix="/v1")
 
 def evaluator() -> Evaluator:
     return current_app.extensions["ldn_cds"]
+
+
+def opioid_safety() -> OpioidSafety:
+    return current_app.extensions["ldn_cds_opioid_safety"]
+
+
+def rulebooks() -> tuple[Rulebook, ...]:
+    """The LDN rules, then the opioid-safety pack's."""
+    return evaluator().rulebook, opioid_safety().rulebook
 
 
 def json_body() -> dict[str, Any]:
@@ -165,13 +175,12 @@ def _too_large() -> Response:
 
 @bp.get("/rules")
 def rules() -> Response:
-    rulebook = evaluator().rulebook
-    return jsonify({"rules": [rule_view(rule) for rule in rulebook.rules]})
+    return jsonify({"rules": [rule_view(rule) for rulebook in rulebooks() for rule in rulebook.rules]})
 
 
 @bp.get("/rules/<rule_id>")
 def rule(rule_id: str) -> Response | str:
-    found = evaluator().rulebook.get(rule_id)
+    found = next((r for r in (book.get(rule_id) for book in rulebooks()) if r is not None), None)
     if found is None:
         raise NotFound(f"No rule has the id {rule_id!r}.")
     # A clinician following a card's link gets a page; programs get JSON.

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Blueprint, Response, jsonify
 
 from . import __version__
+from .api import rulebooks
 
 bp = Blueprint("health", __name__)
 
 
 @bp.get("/healthz")
 def healthz() -> Response:
-    evaluator = current_app.extensions["ldn_cds"]
-    return jsonify({"status": "ok", "version": __version__, "rules": len(evaluator.rulebook.rules)})
+    return jsonify({"status": "ok", "version": __version__, "rules": sum(len(book.rules) for book in rulebooks())})

@@ -156,7 +156,8 @@ def load_rulebook(directory: Path = RULES_DIR, sources_file: Path | None = None)
     if not files:
         raise RuleFileError([f"{directory}: no rule files (*.yaml)"])
     for path in files:
-        name = path.name
+        # the path under rules/ ("opioid-conflict.yaml", "opioid-safety/rec11.yaml"), else the file name
+        name = str(path.relative_to(RULES_DIR)) if path.is_relative_to(RULES_DIR) else path.name
         try:
             document = yaml.safe_load(path.read_text(encoding="utf-8"))
             raw_rules = _RuleFileSchema().load(document if isinstance(document, dict) else {})["rules"]

@@ -11,6 +11,7 @@ from hypothesis import settings
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from cds import create_app
+from cds.opioid_safety import OpioidSafety
 from cds.service import Evaluator
 
 # Property tests are deterministic: the same examples on every run and machine, no example database.
@@ -24,10 +25,15 @@ def evaluator() -> Evaluator:
     return Evaluator()
 
 
+@pytest.fixture(scope="session")
+def opioid_safety() -> OpioidSafety:
+    return OpioidSafety()
+
+
 @pytest.fixture()
-def app(evaluator: Evaluator, tmp_path: Path) -> Iterator[Flask]:
+def app(evaluator: Evaluator, opioid_safety: OpioidSafety, tmp_path: Path) -> Iterator[Flask]:
     # Feedback goes to a fresh SQLite file per test; CDS Hooks JWT checks are tested with their own app.
-    yield create_app({"TESTING": True, "EVALUATOR": evaluator, "HOOKS_AUTH": "off",
+    yield create_app({"TESTING": True, "EVALUATOR": evaluator, "OPIOID_SAFETY": opioid_safety, "HOOKS_AUTH": "off",
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"})
 
 

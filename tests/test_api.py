@@ -53,7 +53,7 @@ def alert(body: dict[str, Any], rule: str) -> dict[str, Any]:
 
 def rule_ids_in_rule_files() -> set[str]:
     ids: set[str] = set()
-    for path in (ROOT / "rules").glob("*.yaml"):
+    for path in [*(ROOT / "rules").glob("*.yaml"), *(ROOT / "rules" / "opioid-safety").glob("*.yaml")]:
         ids.update(rule["id"] for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"])
     return ids
 
@@ -182,6 +182,13 @@ def test_an_unknown_rule_id_is_a_404_problem_naming_it(client: FlaskClient) -> N
     body = problem(client.get("/v1/rules/LDN-NOPE-999"), 404)
     assert "LDN-NOPE-999" in body["detail"]
     assert "errors" not in body
+
+
+def test_the_opioid_safety_rule_has_its_page_and_file(client: FlaskClient) -> None:
+    rule = client.get("/v1/rules/CDC-REC11-001").get_json()
+    assert rule["category"] == "concurrent-cns-depressant" and rule["file"] == "rules/opioid-safety/rec11.yaml"
+    page = client.get("/v1/rules/CDC-REC11-001", headers={"Accept": "text/html"})
+    assert page.status_code == 200 and b"Recommendation 11" in page.data
 
 
 def test_healthz(client: FlaskClient) -> None:

@@ -11,7 +11,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import NotFound
 
-from ..api import evaluator, json_body
+from ..api import evaluator, json_body, opioid_safety
 from ..exceptions import ConfigurationError, InputError
 from ..problems import problem
 from ..review import evaluate_checks, order_checks, therapy_reviews
@@ -20,7 +20,7 @@ from . import prefetch as prefetching
 from .auth import AuthError, authenticator_from_config, www_authenticate
 from .cards import CardContext, card
 from .feedback import IssuedCard, store_from_config
-from ..opioid_safety import ChartError, OpioidSafety
+from ..opioid_safety import ChartError
 from .fhir import FhirError, clip_to, read_hook
 from .services import Service, services
 
@@ -62,7 +62,6 @@ def init_app(app: Flask) -> None:
         "auth": auth,
         "feedback": feedback,
         "fhir_servers": _list_setting(app.config.get("HOOKS_FHIR_SERVERS")),
-        "opioid_safety": OpioidSafety(),
     }
     if auth is None:
         app.logger.warning("CDS Hooks JWT checks are OFF (LDN_CDS_HOOKS_AUTH=off): local development only")
@@ -197,7 +196,7 @@ def _safety_cards(service: Service, envelope: dict[str, Any], filled: dict[str, 
     base_url = current_app.config.get("PUBLIC_BASE_URL") or request.url_root.rstrip("/")
     patient_id = str(envelope["context"].get("patientId") or "").rsplit("/", 1)[-1] or None
     try:
-        evaluation = _hooks()["opioid_safety"].evaluate(filled.values(), now.date(), patient_id)
+        evaluation = opioid_safety().evaluate(filled.values(), now.date(), patient_id)
     except ChartError as error:
         raise InputError({"prefetch": [str(error)]}, "Unusable FHIR data") from None
     except (TypeError, ValueError, AttributeError, KeyError) as error:
