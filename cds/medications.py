@@ -221,7 +221,8 @@ class MedicationReader:
                            or (unit in self.sigs.volume and data.get("concentration"))):
             # Only a structured amount read apart from the text (a count or a bare volume is read
             # with it, where "more than one amount is given" already catches a second one).
-            disagreement = self._amount_disagreement(text_sig, sig, data, [part.strength_mg for part in parts])
+            disagreement = self._amount_disagreement(text_sig, sig, data, [part.strength_mg for part in parts],
+                                                     sig_text)
             if disagreement:
                 return replace(sig, problem=disagreement)
         return sig
@@ -268,7 +269,7 @@ class MedicationReader:
 
     @staticmethod
     def _amount_disagreement(text_sig: Sig, given: Sig, data: Mapping[str, Any],
-                             defaults: list[float | None]) -> str | None:
+                             defaults: list[float | None], sig_text: str = "") -> str | None:
         """Why the amount the text states and the structured dose cannot both be right, or None."""
         if text_sig.strength_unit == "mg/h" or not (text_sig.strengths or text_sig.quantity is not None):
             return None  # the text states no amount (or a patch rate, which no mass per dose can match)
@@ -281,10 +282,20 @@ class MedicationReader:
         stated = _per_dose(given, [])
         if written is None or stated is None or written[0] is None or stated[0] is None or _same(written[0], stated[0]):
             return None
+        if text_sig.quantity is None and len(written) == 1 and _UNIT_FORM.search(sig_text):
+            # "acetaminophen 325 MG Oral Tablet" with a dose of 650 mg: the text names a tablet's
+            # strength, not a dose; ½ to 4 of those tablets is that dose (a mg/µg slip is 1000×)
+            units = stated[0] / written[0]
+            if 0.5 <= units <= _MAX_UNITS_A_DOSE and _same(units * 2, round(units * 2)):
+                return None
         dose = data["dose"]
         in_mg = "" if dose["unit"].strip().lower() == "mg" else f" ({format_number(stated[0])} mg)"
         return (f"the text gives {format_number(written[0])} mg a dose and the structured dose is "
                 f"{format_number(dose['value'])} {dose['unit']}{in_mg}")
+
+
+_UNIT_FORM = re.compile(r"\b(?:tablets?|tabs?|capsules?|caps?)\b", re.IGNORECASE)
+_MAX_UNITS_A_DOSE = 4
 
 
 def _reading_key(data: Mapping[str, Any], is_order: bool) -> tuple[tuple[str, Any], ...]:

@@ -706,6 +706,13 @@ def test_a_code_and_a_text_that_agree_are_no_conflict(entry: dict[str, str]) -> 
      "unresolved-naltrexone-dose", "the text gives 1 a day and the frequency 'bid' 2 a day"),
     ({"text": "oxycodone 5 mg q6h", "dose": {"value": 10, "unit": "mg"}, "frequency": "q6h"},
      "unresolved-dose", "the text gives 5 mg a dose and the structured dose is 10 mg"),
+    # a tablet's strength still catches a mg/µg slip or an odd amount
+    ({"text": "naltrexone 4.5 mg capsule", "dose": {"value": 4.5, "unit": "g"}, "frequency": "qhs"},
+     "unresolved-naltrexone-dose", "the text gives 4.5 mg a dose and the structured dose is 4.5 g (4500 mg)"),
+    ({"text": "naltrexone 4.5 mg capsule", "dose": {"value": 4.5, "unit": "mcg"}, "frequency": "qhs"},
+     "unresolved-naltrexone-dose", "the text gives 4.5 mg a dose and the structured dose is 4.5 mcg (0.0045 mg)"),
+    ({"text": "oxycodone 5 mg tablet", "dose": {"value": 7, "unit": "mg"}, "frequency": "q6h"},
+     "unresolved-dose", "the text gives 5 mg a dose and the structured dose is 7 mg"),
 ])
 def test_a_text_dose_and_a_structured_dose_that_disagree_give_no_dose(entry: dict[str, Any], kind: str,
                                                                       reason: str) -> None:
@@ -722,6 +729,10 @@ def test_a_text_dose_and_a_structured_dose_that_disagree_give_no_dose(entry: dic
      4.5, "bedtime"),
     ({"text": "naltrexone 4.5 mg qhs", "dose": {"value": 4.5, "unit": "mg"}}, 4.5, "bedtime"),  # the text's frequency
     ({"text": "naltrexone 50 mg tab, 1/2 tab", "dose": {"value": 25, "unit": "mg"}, "frequency": "daily"}, 25.0, None),
+    # an RxNorm name gives a tablet's strength, not a dose: 2 × 25 mg tablets, or half of one
+    ({"text": "Naltrexone hydrochloride 25 MG Oral Tablet", "dose": {"value": 50, "unit": "mg"}, "frequency": "daily"},
+     50.0, None),
+    ({"text": "naltrexone 50 mg tablet", "dose": {"value": 25, "unit": "mg"}, "frequency": "daily"}, 25.0, None),
     ({"text": "naltrexone 1 mg/mL", "dose": {"value": 4.5, "unit": "mL"},
       "concentration": {"value": 1, "unit": "mg/mL"}, "frequency": "qhs"}, 4.5, "bedtime"),
 ])
