@@ -38,6 +38,7 @@ import os
 import re
 import threading
 import time
+import weakref
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -72,6 +73,7 @@ from ..schemas import flatten_errors
 
 _log = logging.getLogger("cds")
 WRITE_BEHIND_SECONDS = 0.02  # issued cards gathered per transaction
+_WRITER_IDLE_SECONDS = 10.0  # an idle writer thread ends (and lets its store go); the next card starts one
 
 SCHEMA_VERSION = 1
 OUTCOMES = ("accepted", "overridden")
@@ -369,7 +371,7 @@ class FeedbackStore:
         self._wake = threading.Event()
         self._writer: threading.Thread | None = None
         self._writer_pid = 0
-        atexit.register(self._flush_at_exit)
+        _OPEN_STORES.add(self)
         try:
             self._prepare_when_unlocked()
         except BaseException:
@@ -433,10 +435,8 @@ class FeedbackStore:
                 raise
 
     def _start_writer(self) -> None:
-        if self._writer is not None and self._writer.is_alive() and self._writer_pid == os.getpid():
-            return
         with self._pending_lock:
-            if self._writer is not None and self._writer.is_alive() and self._writer_pid == os.getpid():
+            if self._writer is not None and self._writer_pid == os.getpid():
                 return
             self._writer_pid = os.getpid()  # a forked worker starts its own writer
             self._writer = threading.Thread(target=self._write_behind, name="ldn-cds-card-writer", daemon=True)
@@ -444,7 +444,11 @@ class FeedbackStore:
 
     def _write_behind(self) -> None:
         while not self._closed:
-            self._wake.wait()
+            if not self._wake.wait(timeout=_WRITER_IDLE_SECONDS):
+                with self._pending_lock:  # idle: end, unless cards came in meanwhile (then go on)
+                    if not self._pending:
+                        self._writer = None
+                        return
             time.sleep(WRITE_BEHIND_SECONDS)  # gather what else arrives meanwhile into one transaction
             self._wake.clear()
             try:
@@ -569,6 +573,7 @@ class FeedbackStore:
             except Exception as error:
                 _log.error("could not record issued cards at exit", extra={"error_type": type(error).__name__})
 
+
     def _prepare_when_unlocked(self, attempts: int = 50) -> None:
         """Workers booting together on a new SQLite file race to switch it to WAL, which SQLite
         answers with "database is locked" at once, whatever the busy timeout: try again shortly."""
@@ -634,6 +639,15 @@ class FeedbackStore:
                               override_code=row.override_code, override_system=row.override_system,
                               override_display=row.override_display, user_comment=row.user_comment)
                 for row in rows]
+
+
+_OPEN_STORES: weakref.WeakSet[FeedbackStore] = weakref.WeakSet()  # flushed at exit, without keeping them alive
+
+
+@atexit.register
+def _flush_open_stores() -> None:
+    for store in list(_OPEN_STORES):
+        store._flush_at_exit()
 
 
 def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:
