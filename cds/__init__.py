@@ -22,6 +22,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .hooks import views as hooks
     from .opioid_safety import OpioidSafety
     from .service import Evaluator
+    from .web import bp as web
 
     app = Flask(__name__)
     app.json = FastJSONProvider(app)
@@ -40,4 +41,5 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api.bp)
     plans.init_app(app)
     hooks.init_app(app)
+    app.register_blueprint(web)
     return app

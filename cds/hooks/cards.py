@@ -12,15 +12,19 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
-from functools import cache, lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ..alert_plans import (
+    TaperForAlert,
+    TitrationForAlert,
+    taper_for_alert,
+    titration_for_alert,
+)
 from ..alerts import Alert
 from ..ids import uuid4
 from ..model import format_number
-from ..planners.taper import OpioidDose, TaperError, TaperRequest, plan_taper
-from ..planners.titration import TitrationError, TitrationRequest, plan_titration
 from ..terminology import LOINC
 
 CATEGORY_SYSTEM = "https://ldn-cds.org/CodeSystem/alert-category"
@@ -124,19 +128,17 @@ def _plan_markdown(alert: Alert, today: date) -> str:
 
 def titration_markdown(alert: Alert, today: date) -> str:
     """Start low and go slow, as dates and capsules: the seed's protocol up to the ordered dose."""
-    order = next((fact for fact in alert.matched if fact.get("fact") == "order" and fact.get("daily_dose_mg")), None)
-    if order is None:
+    found = titration_for_alert(alert, today)
+    if found is None:
         return ""
-    return _titration_table(min(order["daily_dose_mg"], 4.5), order.get("time_of_day") or "bedtime", today)
+    return _titration_table(found)
 
 
-@lru_cache(maxsize=1024)  # the same start on the same day: planned once, not per card
-def _titration_table(target: float, time_of_day: str, today: date) -> str:
-    try:
-        plan = plan_titration(TitrationRequest(start=today, target_mg=target, time_of_day=time_of_day))
-    except TitrationError as error:
-        return f"\n\n**Titration:** {_md(str(error))}"
-    lines = ["", "", f"**Titration ({plan.protocol}) up to {format_number(target)} mg:**", "",
+def _titration_table(found: TitrationForAlert) -> str:
+    plan = found.plan
+    if plan is None:
+        return f"\n\n**Titration:** {_md(str(found.error))}"
+    lines = ["", "", f"**Titration ({plan.protocol}) up to {format_number(found.target_mg)} mg:**", "",
              "| from | to | dose | dispense |", "|---|---|---|---|"]
     lines += [f"| {s.start.isoformat()} | {s.end.isoformat()} | {format_number(s.dose_mg)} mg | {_md(s.dispense)} |"
               for s in plan.steps]
@@ -146,25 +148,19 @@ def _titration_table(target: float, time_of_day: str, today: date) -> str:
 
 def taper_markdown(alert: Alert, today: date) -> str:
     """The opioid taper for the opioids a taper alert matched, as a Markdown table (or why not)."""
-    opioids = [fact for fact in alert.matched if fact.get("fact") == "medication"
-               and fact.get("class") == "opioid-agonist" and fact.get("daily_dose_mg")]
-    if not opioids:
+    found = taper_for_alert(alert, today)
+    if found is None:
         return "\n\n**Taper:** no opioid dose could be read, so no schedule is given."
-    started = [fact["days_since_started"] for fact in opioids if fact.get("days_since_started") is not None]
-    years = max(started) / 365.25 if started else None
-    return _taper_table(tuple(_opioid_dose(fact) for fact in opioids), years, today)
+    return _taper_table(found)
 
 
-@lru_cache(maxsize=1024)  # the same regimen on the same day: planned once, not per card
-def _taper_table(regimen: tuple[OpioidDose, ...], years: float | None, today: date) -> str:
-    try:
-        plan = plan_taper(TaperRequest(regimen=regimen, start=today, years_of_use=years if years is not None else 1.0,
-                                       uldn=True))
-    except TaperError as error:
-        return f"\n\n**Taper:** {_md(str(error))}"
+def _taper_table(found: TaperForAlert) -> str:
+    plan, years = found.plan, found.years
+    if plan is None:
+        return f"\n\n**Taper:** {_md(str(found.error))}"
     how_long = (f"opioids for {years:.1f} years" if years is not None
                 else "how long opioids have been taken is not recorded, so the slower long-term rate is used")
-    rate = "a month" if (years is None or years >= 1) else "a week"
+    rate = "a month" if found.monthly else "a week"
     lines = ["", "", f"**Taper (about 10% {rate}; {how_long}):** from {plan.start_mme:g} MME/day, ULDN alongside.", "",
              "| step | date | doses | MME/day | % of start | note |", "|---|---|---|---|---|---|"]
     for step in plan.steps:
@@ -175,14 +171,6 @@ def _taper_table(regimen: tuple[OpioidDose, ...], years: float | None, today: da
     lines += ["", f"With {uldn} throughout. Follow up at least monthly." if uldn else "Follow up at least monthly.",
               "", _md(plan.rules)]
     return "\n".join(lines)
-
-
-def _opioid_dose(fact: Mapping[str, Any]) -> OpioidDose:
-    per_day = fact.get("doses_per_day") or 1.0
-    if fact.get("ingredient") == "fentanyl" and "patch" in str(fact.get("name", "")).lower():
-        return OpioidDose(ingredient="fentanyl", dose=fact["daily_dose_mg"] * 1000 / 24, unit="mcg/h", per_day=1.0,
-                          form="patch")
-    return OpioidDose(ingredient=fact["ingredient"], dose=fact["daily_dose_mg"] / per_day, unit="mg", per_day=per_day)
 
 
 def _matched_words(fact: Mapping[str, Any]) -> str:
