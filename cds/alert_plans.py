@@ -7,6 +7,7 @@ One place computes them, so the CDS Hooks cards (as Markdown, `cds.hooks.cards`)
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,10 @@ from .planners.titration import (
     plan_titration,
 )
 
+NOT_DATED = "the plan could not be dated: its steps would fall after the end of the calendar (year 9999)"
+# A fentanyl line is a transdermal patch when its dose is per hour, it says so, or it names a patch brand.
+_PATCH = re.compile(r"(?:mcg|µg|μg|ug)\s*/\s*(?:h|hr|hour)\b|\b(?:patch(?:es)?|transdermal|TD|TTS|duragesic|durogesic|"
+                    r"matrifen|fencino|mezolar)\b", re.IGNORECASE)
 USUAL_MAX_MG = 4.5  # a titration plans up to the order's dose, at most the usual LDN maximum
 DAYS_A_YEAR = 365.25
 
@@ -80,6 +85,8 @@ def taper_plan(regimen: tuple[OpioidDose, ...], years: float | None, today: date
                                        uldn=True))
     except TaperError as error:
         return TaperForAlert(regimen, years, None, str(error))
+    except OverflowError:
+        return TaperForAlert(regimen, years, None, NOT_DATED)
     return TaperForAlert(regimen, years, plan)
 
 
@@ -97,13 +104,21 @@ def titration_plan(target: float, time_of_day: str, today: date) -> TitrationFor
         plan = plan_titration(TitrationRequest(start=today, target_mg=target, time_of_day=time_of_day))
     except TitrationError as error:
         return TitrationForAlert(target, time_of_day, None, str(error))
+    except OverflowError:
+        return TitrationForAlert(target, time_of_day, None, NOT_DATED)
     return TitrationForAlert(target, time_of_day, plan)
 
 
 def opioid_dose(fact: Mapping[str, Any]) -> OpioidDose:
     """A matched opioid fact as the taper planner's regimen entry (fentanyl patches in µg/h)."""
     per_day = fact.get("doses_per_day") or 1.0
-    if fact.get("ingredient") == "fentanyl" and "patch" in str(fact.get("name", "")).lower():
+    if fact.get("ingredient") == "fentanyl" and is_patch(fact):
         return OpioidDose(ingredient="fentanyl", dose=fact["daily_dose_mg"] * 1000 / 24, unit="mcg/h", per_day=1.0,
                           form="patch")
     return OpioidDose(ingredient=fact["ingredient"], dose=fact["daily_dose_mg"] / per_day, unit="mg", per_day=per_day)
+
+
+def is_patch(fact: Mapping[str, Any]) -> bool:
+    """A fentanyl line written as a transdermal patch: "fentanyl 25 mcg/h patch", "Duragesic 25 mcg/h q72h",
+    "fentanyl 25 mcg/hr transdermal", "fentanyl TD 25 mcg/h"."""
+    return bool(_PATCH.search(str(fact.get("name", ""))))

@@ -1,4 +1,5 @@
-// LDN CDS web page: print, copy the results as text, and move focus to what changed.
+// LDN CDS web page: print, copy the results as text, move focus to what changed, and date the form
+// with the browser's local date.
 // Plain JavaScript, no build; the page works without it (except these two buttons).
 (function () {
   "use strict";
@@ -37,7 +38,23 @@
     }
   }
 
+  // Today in the browser's own time zone (the server only knows the UTC date).
+  function localToday() {
+    var now = new Date();
+    function two(n) { return (n < 10 ? "0" : "") + n; }
+    return now.getFullYear() + "-" + two(now.getMonth() + 1) + "-" + two(now.getDate());
+  }
+
+  function useLocalDate() {
+    var today = localToday();
+    var asOf = document.getElementById("as_of");
+    if (asOf && asOf.hasAttribute("data-default-today")) { asOf.value = today; }
+    var limited = document.querySelectorAll("input[data-max-today]");
+    for (var i = 0; i < limited.length; i += 1) { limited[i].max = today; }
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    useLocalDate();
     var print = document.getElementById("print-button");
     if (print) { print.addEventListener("click", function () { window.print(); }); }
     var copy = document.getElementById("copy-button");

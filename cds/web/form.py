@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from marshmallow import (
@@ -22,7 +22,6 @@ from marshmallow import (
     fields,
     pre_load,
     validate,
-    validates_schema,
 )
 
 from ..model import LACTATION, PREGNANCY, PURPOSES, SEX
@@ -37,18 +36,53 @@ from ..terminology import Terminology
 from . import lines
 
 RESULTS = ("positive", "negative")  # what the qualitative tests' selects offer
-MAX_YEARS_ON_OPIOIDS = 100
+MAX_YEARS_ON_OPIOIDS = 80
 MAX_TEXT = 20_000  # characters in one textarea (200 lines of a medication list, and then some)
+EARLIEST_AS_OF = date(1900, 1, 1)  # the 'as of' date: from here to a year after today (plans are dated from it)
+AS_OF_AHEAD = timedelta(days=366)
+NOT_A_NUMBER = "Enter a number, e.g. 25.5."
+
+
+class FormNumber(fields.Float):
+    """A number as a person types it in a text box: digits with an optional decimal point or
+    decimal comma ("25.5", "25,5"). Anything else ("52 years", "1e3", "nan", "1,000.5") is an
+    error, never a guess. `whole`: only whole numbers."""
+
+    _WRITTEN = re.compile(r"^[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)$")
+    _THOUSANDS = re.compile(r"^[+-]?0*[1-9]\d{0,2},\d{3}$")  # "1,250": a thousand and more, or 1.25?
+
+    def __init__(self, *, whole: bool = False, invalid: str = NOT_A_NUMBER, **kwargs: Any) -> None:
+        super().__init__(allow_nan=False, error_messages={"invalid": invalid, "special": invalid}, **kwargs)
+        self.whole = whole
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str):
+            written = value.strip()
+            if not self._WRITTEN.match(written):
+                raise self.make_error("invalid")
+            if self._THOUSANDS.match(written):
+                raise ValidationError(f"Is {written!r} a thousand and more, or a decimal? Write it without the comma "
+                                      f"({written.replace(',', '')}) or with a decimal point "
+                                      f"({written.replace(',', '.')}).")
+            value = written.replace(",", ".")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        if self.whole:
+            if number != int(number):
+                raise self.make_error("invalid")
+            return int(number)
+        return number
 
 
 @dataclass(frozen=True, slots=True)
 class LabField:
     """A lab on the form: `name` holds the value (or the result), `name_date` its date, `name_unit`
-    its unit (quantitative tests only). `analyte` is the terminology's key for it."""
+    its unit (quantitative tests only). `analyte` is the terminology's key for it. `most`: the
+    largest plausible value in the analyte's own unit (a bigger one is a typing slip)."""
 
     name: str
     analyte: str
     qualitative: bool = False
+    most: float | None = None
 
     @property
     def date_name(self) -> str:
@@ -60,11 +94,11 @@ class LabField:
 
 
 LAB_FIELDS = (
-    LabField("alt", "alt"),
-    LabField("ast", "ast"),
-    LabField("bilirubin", "bilirubin"),
-    LabField("egfr", "egfr"),
-    LabField("creatinine", "creatinine"),
+    LabField("alt", "alt", most=10_000),  # U/L
+    LabField("ast", "ast", most=10_000),  # U/L
+    LabField("bilirubin", "bilirubin", most=60),  # mg/dL (about 1,000 µmol/L)
+    LabField("egfr", "egfr", most=200),  # mL/min/1.73m2
+    LabField("creatinine", "creatinine", most=40),  # mg/dL (about 3,500 µmol/L)
     LabField("hcg", "hcg", qualitative=True),
     LabField("urine_opioids", "urine-opioid-screen", qualitative=True),
 )
@@ -80,9 +114,7 @@ def _lab_fields() -> dict[str, fields.Field]:
         if lab.qualitative:
             found[lab.name] = fields.String(validate=validate.OneOf(RESULTS, error="Choose positive or negative."))
         else:
-            found[lab.name] = fields.Float(allow_nan=False, validate=validate.Range(min=0, error="Enter 0 or more."),
-                                          error_messages={"invalid": "Enter a number, e.g. 32 or 1.2.",
-                                                          "special": "Enter a number, e.g. 32 or 1.2."})
+            found[lab.name] = FormNumber(validate=validate.Range(min=0, error="Enter 0 or more."))
             found[lab.unit_name] = fields.String(validate=validate.Length(max=40, error="At most 40 characters."))
         found[lab.date_name] = _date_field()
     return found
@@ -103,41 +135,64 @@ class CheckForm(Schema.from_dict(_lab_fields(), name="LabFields")):  # type: ign
     class Meta:
         unknown = EXCLUDE  # the submit button and anything a browser adds
 
-    age = fields.Integer(validate=validate.Range(min=0, max=MAX_AGE, error=f"Enter an age from 0 to {MAX_AGE} years."),
-                         error_messages={"invalid": "Enter the age in whole years, e.g. 52."})
+    age = FormNumber(whole=True, invalid="Enter the age as a number of whole years, e.g. 52.",
+                     validate=validate.Range(min=0, max=MAX_AGE, error=f"Enter an age from 0 to {MAX_AGE} years."))
     birth_date = _date_field()
     sex = _choice(SEX, "unknown")
     pregnancy = _choice(PREGNANCY, "unknown")
     lactation = _choice(LACTATION, "unknown")
     order = _text(500)
     order_purpose = _choice(PURPOSES)
+    order_review = fields.Boolean(error_messages={"invalid": "Tick the box or leave it empty."})
     medications = _text(MAX_TEXT)
     conditions = _text(MAX_TEXT)
-    years_on_opioids = fields.Float(
-        allow_nan=False, validate=validate.Range(min=0, max=MAX_YEARS_ON_OPIOIDS,
-                                                 error=f"Enter 0 to {MAX_YEARS_ON_OPIOIDS} years."),
-        error_messages={"invalid": "Enter a number of years, e.g. 3 or 0.5.",
-                        "special": "Enter a number of years, e.g. 3 or 0.5."})
+    years_on_opioids = FormNumber(
+        invalid="Enter a number of years, e.g. 3 or 0.5.",
+        validate=validate.Range(min=0, max=MAX_YEARS_ON_OPIOIDS, error=f"Enter 0 to {MAX_YEARS_ON_OPIOIDS} years."))
     as_of = _date_field()
 
     @pre_load
     def _blank_is_missing(self, data: Mapping[str, Any], **_: Any) -> dict[str, Any]:
         return {key: value.strip() for key, value in data.items() if isinstance(value, str) and value.strip()}
 
-    @validates_schema
-    def _together(self, data: dict[str, Any], **_: Any) -> None:
-        errors: dict[str, str] = {}
-        if "age" in data and "birth_date" in data:
-            errors["age"] = "Give the age or the birth date, not both."
-        if "order_purpose" in data and "order" not in data:
+
+
+def _together(present: set[str]) -> dict[str, str]:
+    """Errors of fields that go in pairs, from what was filled in (all of them, whatever else is wrong:
+    marshmallow's own schema validators are skipped when a field is in error)."""
+    errors: dict[str, str] = {}
+    if {"age", "birth_date"} <= present:
+        errors["age"] = "Give the age or the birth date, not both."
+    if "order" not in present:
+        if "order_purpose" in present:
             errors["order_purpose"] = "Give the order this purpose is for."
-        for lab in LAB_FIELDS:
-            if lab.name in data and lab.date_name not in data:
-                errors[lab.date_name] = "Give the date of this result."
-            elif lab.date_name in data and lab.name not in data:
-                errors[lab.name] = "Give the result, or clear its date."
-        if errors:
-            raise ValidationError(errors)
+        if "order_review" in present:
+            errors["order_review"] = "Give the order being reviewed."
+        if "medications" not in present:
+            errors["order"] = "Give the naltrexone order, or at least one medication line to check."
+    for lab in LAB_FIELDS:
+        if lab.name in present and lab.date_name not in present:
+            errors[lab.date_name] = "Give the date of this result."
+        elif lab.date_name in present and lab.name not in present:
+            errors[lab.name] = "Give the result, or clear its date."
+    return errors
+
+
+def _plausible(lab: LabField, value: float, unit: str | None, terminology: Terminology) -> str | None:
+    """Why a lab value is not plausible in its unit, or None. A unit the terminology cannot convert
+    is not bounded here (the evaluation reports it)."""
+    if lab.most is None:
+        return None
+    analyte = terminology.analytes[lab.analyte]
+    unit = (unit or analyte.unit or "").strip()
+    same = unit.lower() == (analyte.unit or "").lower() or unit.lower() in analyte.accepts
+    factor = 1.0 if same else analyte.convert.get(unit.lower())
+    if not factor:
+        return None
+    most = lab.most / factor
+    if value > most:
+        return f"Enter a value from 0 to {most:,.0f} {unit}; check the number and its unit."
+    return None
 
 
 CHECK_FORM = CheckForm()
@@ -174,13 +229,27 @@ def read_form(form: Mapping[str, Any], terminology: Terminology, today: date) ->
     """The form's fields as a validated evaluation request, or `FormError` naming each bad field
     (all of them at once where it can: a bad age does not hide a bad medication line)."""
     errors: dict[str, str] = {}
+    raw = {key: lines.clean(form[key]) if key in ("medications", "conditions") and isinstance(form[key], str)
+           else form[key] for key in form}
     try:
-        values = CHECK_FORM.load({key: form[key] for key in form})
+        values = CHECK_FORM.load(raw)
     except ValidationError as error:
         messages = error.messages if isinstance(error.messages, dict) else {"form": error.messages}
         errors = {str(field): _joined(reasons) for field, reasons in messages.items()}
         values = error.valid_data if isinstance(error.valid_data, dict) else {}
+    present = {key for key, value in raw.items() if isinstance(value, str) and value.strip()}
+    for field, message in _together(present).items():
+        errors.setdefault(field, message)
+    for lab in LAB_FIELDS:
+        if lab.name in values and not lab.qualitative:
+            implausible = _plausible(lab, values[lab.name], values.get(lab.unit_name), terminology)
+            if implausible:
+                errors.setdefault(lab.name, implausible)
     as_of = values.get("as_of") or today
+    latest = today + AS_OF_AHEAD
+    if not EARLIEST_AS_OF <= as_of <= latest:
+        errors.setdefault("as_of", f"Enter a date from {EARLIEST_AS_OF.isoformat()} to {latest.isoformat()}.")
+        as_of = today
     medications, medication_lines = _lines(values.get("medications", ""), "medications", MAX_MEDICATIONS,
                                            lambda text: lines.medication(text, as_of), errors)
     conditions, condition_lines = _lines(values.get("conditions", ""), "conditions", MAX_CONDITIONS,
@@ -196,7 +265,8 @@ def read_form(form: Mapping[str, Any], terminology: Terminology, today: date) ->
     }
     if values.get("order"):
         body["order"] = {"text": values["order"], **({"purpose": values["order_purpose"]}
-                                                     if values.get("order_purpose") else {})}
+                                                     if values.get("order_purpose") else {}),
+                         **({"review": True} if values.get("order_review") else {})}
     lab_origins = []
     for lab in LAB_FIELDS:
         if lab.name in values:

@@ -22,6 +22,7 @@ from ..alerts import SEVERITY_ORDER, Alert
 from ..model import Medication, Problem, format_number
 from ..rulebook import Source
 from ..service import Evaluation
+from ..terminology import Terminology
 from .chart import Chart, Step, staircase
 from .form import Check, Line
 
@@ -86,7 +87,7 @@ class Results:
         return sum(card.severity == severity for card in self.cards)
 
 
-def build(evaluation: Evaluation, check: Check) -> Results:
+def build(evaluation: Evaluation, check: Check, terminology: Terminology | None = None) -> Results:
     record = evaluation.record
     where = _Where(check.medications)
     alerts = sorted(evaluation.alerts, key=lambda a: (SEVERITY_ORDER[a.rule.severity], a.rule.id))
@@ -94,7 +95,7 @@ def build(evaluation: Evaluation, check: Check) -> Results:
         as_of=check.as_of,
         cards=tuple(_card(alert, where) for alert in alerts),
         lines=_lines(record.order, record.medications, record.problems, check, where),
-        conditions=_conditions(check.request.get("conditions") or (), record),
+        conditions=_conditions(check.request.get("conditions") or (), record, terminology),
         labs=tuple(f"{lab.name}: {lab.result} on {lab.taken.date().isoformat() if lab.taken else 'no date'}"
                    for lab in record.labs),
         not_used=tuple(where.words(entry) for entry in record.unused if not entry.startswith("conditions[")),
@@ -230,8 +231,10 @@ def _band(word: str) -> str:
     return word.upper() if "ldn" in word else word
 
 
-def _conditions(entries: Sequence[Mapping[str, Any]], record: Any) -> tuple[tuple[str, str], ...]:
-    """Each condition line and its reading; the normalizer keeps the used ones in order."""
+def _conditions(entries: Sequence[Mapping[str, Any]], record: Any,
+                terminology: Terminology | None = None) -> tuple[tuple[str, str], ...]:
+    """Each condition line and its reading (the concept's name, e.g. "Cirrhosis of the liver"); the
+    normalizer keeps the used ones in order."""
     used = iter(record.conditions)
     unused = {entry.split(" ", 1)[0] for entry in record.unused if entry.startswith("conditions[")}
     found = []
@@ -242,7 +245,9 @@ def _conditions(entries: Sequence[Mapping[str, Any]], record: Any) -> tuple[tupl
             continue
         condition = next(used, None)
         if condition is not None:
-            found.append((written, f"{condition.concept.replace('-', ' ')} ({condition.status})"))
+            concept = terminology.concepts.get(condition.concept) if terminology else None
+            name = concept.label if concept else condition.concept.replace("-", " ")
+            found.append((written, f"{name} ({condition.status})"))
     return tuple(found)
 
 

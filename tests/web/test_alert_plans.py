@@ -6,6 +6,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import pytest
+
 from cds.alert_plans import (
     taper_for_alert,
     taper_plan,
@@ -88,3 +90,30 @@ def test_a_titration_alert_plans_up_to_the_ordered_dose(evaluator: Evaluator) ->
     markdown = titration_markdown(titration, TODAY)
     for step in found.plan.steps:
         assert f"| {step.start.isoformat()} | {step.end.isoformat()} |" in markdown
+
+
+# ---- the review's findings -------------------------------------------------------------------
+def test_a_plan_that_would_run_past_the_calendar_says_it_could_not_be_dated(evaluator: Evaluator) -> None:
+    late = date(9999, 6, 1)
+    found = taper_for_alert(uldn(evaluator, {"text": "oxycodone 10 mg q6h"}), late)
+    assert found is not None and found.plan is None and "could not be dated" in found.error
+    titration = alert(evaluator, "LDN-TIT-001", order={"text": "LDN 4.5 mg at bedtime"})
+    planned = titration_for_alert(titration, date(9999, 12, 1))
+    assert planned is not None and planned.plan is None and "could not be dated" in planned.error
+
+
+@pytest.mark.parametrize("line", ["fentanyl 25 mcg/h patch q72h", "Duragesic 25 mcg/h q72h",
+                                  "fentanyl 25 mcg/hr transdermal q72h", "fentanyl TD 25 mcg/h",
+                                  "fentanyl 25 µg/h q72h"])
+def test_a_fentanyl_patch_is_known_by_its_dose_per_hour_its_route_or_its_brand(evaluator: Evaluator,
+                                                                               line: str) -> None:
+    found = taper_for_alert(uldn(evaluator, {"text": line}), TODAY)
+    assert found is not None and found.error is None and found.plan is not None, found
+    [dose] = found.regimen
+    assert (dose.ingredient, dose.dose, dose.unit, dose.form) == ("fentanyl", 25.0, "mcg/h", "patch")
+    assert found.plan.start_mme == 60
+
+
+def test_fentanyl_that_is_not_a_patch_is_not_tapered_as_one(evaluator: Evaluator) -> None:
+    found = taper_for_alert(uldn(evaluator, {"text": "fentanyl 100 mcg IV q1h"}), TODAY)
+    assert found is not None and found.plan is None and "transdermal patches" in found.error

@@ -51,8 +51,8 @@ def test_a_full_form_becomes_exactly_the_evaluation_request(evaluator: Evaluator
         ("medications[0]", 1), ("medications[1]", 3), ("medications[2]", 4)]
 
 
-def test_an_empty_form_is_a_record_without_an_order_checked_today(evaluator: Evaluator) -> None:
-    check = read(evaluator)
+def test_a_list_without_an_order_is_checked_today(evaluator: Evaluator) -> None:
+    check = read(evaluator, medications="oxycodone 5 mg q6h")
     assert "order" not in check.request
     assert check.request["patient"]["sex"] == "unknown"
     assert check.request["patient"]["pregnancy"] == {"status": "unknown"}
@@ -60,7 +60,7 @@ def test_an_empty_form_is_a_record_without_an_order_checked_today(evaluator: Eva
 
 
 def test_birth_date_instead_of_age(evaluator: Evaluator) -> None:
-    assert read(evaluator, birth_date="1980-05-01").request["patient"]["birthDate"] == date(1980, 5, 1)
+    assert read(evaluator, birth_date="1980-05-01", order="LDN 1.5 mg at bedtime").request["patient"]["birthDate"] == date(1980, 5, 1)
 
 
 @pytest.mark.parametrize("lab", LAB_FIELDS, ids=lambda lab: lab.name)
@@ -88,7 +88,7 @@ def test_each_lab_is_sent_with_a_loinc_code_the_terminology_reads_as_it(evaluato
     ({"alt": "-1", "alt_date": "2026-11-01"}, "alt", "0 or more"),
     ({"egfr": "nan", "egfr_date": "2026-11-01"}, "egfr", "Enter a number"),
     ({"hcg": "maybe", "hcg_date": "2026-11-01"}, "hcg", "positive or negative"),
-    ({"years_on_opioids": "101"}, "years_on_opioids", "0 to 100"),
+    ({"years_on_opioids": "81"}, "years_on_opioids", "0 to 80"),
     ({"as_of": "tomorrow"}, "as_of", "YYYY-MM-DD"),
 ])
 def test_the_forms_own_errors_name_the_field(evaluator: Evaluator, form: dict, field: str, words: str) -> None:
@@ -117,7 +117,7 @@ def test_too_many_lines(evaluator: Evaluator) -> None:
     ({"birth_date": "2027-01-01", "as_of": "2026-11-23"}, "birth_date", "after the 'as of' date"),
 ])
 def test_request_errors_come_back_on_their_field(evaluator: Evaluator, form: dict, field: str, words: str) -> None:
-    found = errors(evaluator, **form)
+    found = errors(evaluator, **{"order": "LDN 1.5 mg at bedtime", **form})
     assert words in found[field], found
     assert "form" not in found
 
@@ -143,3 +143,93 @@ def test_request_paths_map_to_form_fields() -> None:
 def test_unreadable_drugs_are_not_validation_errors(evaluator: Evaluator) -> None:
     # they are shown as not understood and raise a data-quality alert (tests/web/test_views.py)
     assert read(evaluator, medications="Zorblax 10 mg daily").request["medications"][0]["text"] == "Zorblax 10 mg daily"
+
+
+# ---- the review's findings ---------------------------------------------------------------------
+@pytest.mark.parametrize(("as_of", "ok"), [
+    ("9999-06-01", False), ("9999-12-01", False), ("1899-12-31", False), ("2027-11-24", True), ("2027-11-25", False),
+    ("1900-01-01", True),
+])
+def test_the_as_of_date_is_bounded_from_1900_to_a_year_ahead(evaluator: Evaluator, as_of: str, ok: bool) -> None:
+    form = {"order": "LDN 4.5 mg at bedtime", "as_of": as_of}
+    if ok:
+        assert read(evaluator, **form).as_of == date.fromisoformat(as_of)
+    else:
+        assert "Enter a date from 1900-01-01 to 2027-11-24" in errors(evaluator, **form)["as_of"]
+
+
+@pytest.mark.parametrize(("form", "field", "value"), [
+    ({"egfr": "25,5", "egfr_date": "2026-11-13"}, "egfr", 25.5),
+    ({"egfr": " 25.5 ", "egfr_date": "2026-11-13"}, "egfr", 25.5),
+    ({"bilirubin": ",5", "bilirubin_date": "2026-11-13"}, "bilirubin", 0.5),
+    ({"years_on_opioids": "0,5"}, "years_on_opioids", 0.5),
+    ({"age": "52"}, "age", 52),
+    ({"age": "52,0"}, "age", 52),
+])
+def test_numbers_take_a_decimal_comma(evaluator: Evaluator, form: dict, field: str, value: float) -> None:
+    check = read(evaluator, order="LDN 1.5 mg at bedtime", **form)
+    if field == "years_on_opioids":
+        assert check.years_on_opioids == value
+    elif field == "age":
+        assert check.request["patient"]["age"] == value
+    else:
+        [lab] = check.request["labs"]
+        assert lab["value"] == value
+
+
+@pytest.mark.parametrize(("form", "field", "words"), [
+    ({"age": "52 years"}, "age", "as a number of whole years, e.g. 52"),
+    ({"egfr": "25 ml/min", "egfr_date": "2026-11-13"}, "egfr", "Enter a number, e.g. 25.5"),
+    ({"egfr": "1e2", "egfr_date": "2026-11-13"}, "egfr", "Enter a number, e.g. 25.5"),
+    ({"egfr": "25.5.1", "egfr_date": "2026-11-13"}, "egfr", "Enter a number, e.g. 25.5"),
+    ({"alt": "1,250", "alt_date": "2026-11-13"}, "alt", "without the comma (1250) or with a decimal point (1.250)"),
+    ({"years_on_opioids": "half a year"}, "years_on_opioids", "Enter a number of years"),
+    ({"egfr": "201", "egfr_date": "2026-11-13"}, "egfr", "from 0 to 200 mL/min/1.73m2"),
+    ({"alt": "10001", "alt_date": "2026-11-13"}, "alt", "from 0 to 10,000 U/L"),
+    ({"ast": "20000", "ast_date": "2026-11-13"}, "ast", "from 0 to 10,000 U/L"),
+    ({"bilirubin": "61", "bilirubin_date": "2026-11-13"}, "bilirubin", "from 0 to 60 mg/dL"),
+    ({"bilirubin": "1100", "bilirubin_unit": "µmol/L", "bilirubin_date": "2026-11-13"}, "bilirubin",
+     "from 0 to 1,026 µmol/L"),
+    ({"creatinine": "41", "creatinine_date": "2026-11-13"}, "creatinine", "from 0 to 40 mg/dL"),
+    ({"years_on_opioids": "80.5"}, "years_on_opioids", "0 to 80"),
+])
+def test_numbers_that_are_not_numbers_or_not_plausible_are_field_errors(evaluator: Evaluator, form: dict, field: str,
+                                                                        words: str) -> None:
+    found = errors(evaluator, order="LDN 1.5 mg at bedtime", **form)
+    assert words in found[field], found
+
+
+def test_plausible_values_in_another_unit_are_accepted(evaluator: Evaluator) -> None:
+    check = read(evaluator, order="LDN 1.5 mg at bedtime", creatinine="800", creatinine_unit="µmol/L",
+                 creatinine_date="2026-11-13")
+    assert check.request["labs"][0]["value"] == 800
+
+
+def test_a_refill_under_review_is_sent_as_order_review(evaluator: Evaluator) -> None:
+    check = read(evaluator, order="LDN 4.5 mg at bedtime", order_review="on")
+    assert check.request["order"]["review"] is True
+    assert read(evaluator, order="LDN 4.5 mg at bedtime").request["order"]["review"] is False
+    assert "the order being reviewed" in errors(evaluator, order_review="on", medications="x")["order_review"]
+
+
+def test_pairs_are_checked_even_when_another_field_is_in_error(evaluator: Evaluator) -> None:
+    found = errors(evaluator, age="forty", alt="30", order_purpose="uldn", medications="oxycodone 5 mg q6h",
+                   egfr_date="2026-11-01")
+    assert "whole years" in found["age"]
+    assert "date of this result" in found["alt_date"]
+    assert "the order this purpose is for" in found["order_purpose"]
+    assert "Give the result" in found["egfr"]
+    both = errors(evaluator, age="50", birth_date="1970-13-01", order="LDN 1 mg")
+    assert "YYYY-MM-DD" in both["birth_date"] and "not both" in both["age"]
+
+
+@pytest.mark.parametrize("form", [{}, {"age": "50"}, {"medications": " \n \n", "conditions": "K74.60"}])
+def test_an_order_or_a_medication_line_is_required(evaluator: Evaluator, form: dict) -> None:
+    assert "Give the naltrexone order, or at least one medication line" in errors(evaluator, **form)["order"]
+
+
+def test_control_and_format_characters_are_removed_from_lines(evaluator: Evaluator) -> None:
+    check = read(evaluator, medications="tra\u200bmadol 50mg\u0007 bid\u202e\r\nNarcan\tkit\ufeff",
+                 conditions="K74.60\u200d cirrhosis\x00")
+    assert [m["text"] for m in check.request["medications"]] == ["tramadol 50mg bid", "Narcan\tkit"]
+    assert [(c["code"], c["text"]) for c in check.request["conditions"]] == [("K74.60", "cirrhosis")]

@@ -69,3 +69,54 @@ def test_condition_lines(line: str, entry: dict) -> None:
 def test_a_condition_line_with_only_a_status_is_refused() -> None:
     with pytest.raises(LineError, match="name the condition"):
         condition("; resolved")
+
+
+# ---- the review's findings: other ways of writing a stop, and stops that were not understood ------
+@pytest.mark.parametrize(("line", "entry"), [
+    ("tramadol 50mg bid - stopped 3 days ago", {"text": "tramadol 50mg bid", "status": "stopped", "end": "2026-11-20"}),
+    ("tramadol 50mg bid – stopped 3 days ago", {"text": "tramadol 50mg bid", "status": "stopped", "end": "2026-11-20"}),
+    ("tramadol 50mg bid, stopped 3 days ago", {"text": "tramadol 50mg bid", "status": "stopped", "end": "2026-11-20"}),
+    ("tramadol 50mg bid (stopped 3 days ago)",
+     {"text": "tramadol 50mg bid", "status": "stopped", "end": "2026-11-20"}),
+    ("tramadol 50mg bid (Stopped)", {"text": "tramadol 50mg bid", "status": "stopped"}),
+    ("tramadol 50mg bid; d/c 3 days ago", {"text": "tramadol 50mg bid", "status": "stopped", "end": "2026-11-20"}),
+    ("tramadol 50mg bid; D/C", {"text": "tramadol 50mg bid", "status": "stopped"}),
+    ("tramadol 50mg bid, discontinued 2026-11-01",
+     {"text": "tramadol 50mg bid", "status": "stopped", "end": "2026-11-01"}),
+    ("tramadol 50mg bid; last dose 3 days ago", {"text": "tramadol 50mg bid", "status": "stopped", "end": "2026-11-20"}),
+    ("tramadol 50mg bid; held", {"text": "tramadol 50mg bid", "status": "on-hold"}),
+    ("tramadol 50mg bid (on hold)", {"text": "tramadol 50mg bid", "status": "on-hold"}),
+    ("tramadol 50mg bid；stopped 3 days ago", {"text": "tramadol 50mg bid", "status": "stopped", "end": "2026-11-20"}),
+    ("oxycodone 10 mg q6h, started 2023-01-10 - stopped today",
+     {"text": "oxycodone 10 mg q6h", "start": "2023-01-10", "status": "stopped", "end": "2026-11-23"}),
+    # commas and dashes that are not events stay part of what was written
+    ("Percocet 5/325, 1 tab q6h prn", {"text": "Percocet 5/325, 1 tab q6h prn"}),
+    ("oxycodone 5 mg - 1 tab q6h", {"text": "oxycodone 5 mg - 1 tab q6h"}),
+])
+def test_other_ways_of_writing_a_stop(line: str, entry: dict) -> None:
+    assert medication(line, TODAY) == entry
+
+
+@pytest.mark.parametrize("line", [
+    "tramadol 50mg bid stopped 3 days ago",
+    "tramadol (stopped) 50 mg bid",
+    "tramadol 50mg bid d/c",
+    "tramadol 50mg bid held since Monday",
+    "tramadol 50mg bid last dose Monday",
+    "tramadol 50mg bid; discontinued; 2 tabs",
+])
+def test_a_stop_that_cannot_be_read_is_an_error_not_an_active_medication(line: str) -> None:
+    with pytest.raises(LineError, match=r"write '; stopped 2026-11-18' or '; stopped 3 days ago'"):
+        medication(line, TODAY)
+
+
+@pytest.mark.parametrize(("line", "entry"), [
+    ("I10 hypertension", {"code": "I10", "text": "hypertension"}),
+    ("K74 cirrhosis", {"code": "K74", "text": "cirrhosis"}),
+    ("k74 cirrhosis of liver", {"code": "K74", "text": "cirrhosis of liver"}),
+    ("T1D on insulin", {"text": "T1D on insulin"}),
+    ("A1c 7.2", {"text": "A1c 7.2"}),
+    ("B12 deficiency", {"text": "B12 deficiency"}),
+])
+def test_a_three_character_code_followed_by_words(line: str, entry: dict) -> None:
+    assert condition(line) == entry

@@ -69,8 +69,8 @@ def test_the_form_renders_every_field_with_its_label(client: FlaskClient) -> Non
         "", "ldn", "uldn", "vldn", "standard"]
     assert form.by_id("as_of").attrs["value"] == datetime.now(UTC).date().isoformat()
     assert form.by_id("egfr_unit").attrs["value"] == "mL/min/1.73m2"
-    age = form.by_id("age")
-    assert (age.attrs["type"], age.attrs["min"], age.attrs["max"], age.attrs["step"]) == ("number", "0", "130", "1")
+    age = form.by_id("age")  # text, not number: the browser would drop "52 years" or read "25,5" as 255
+    assert (age.attrs["type"], age.attrs["inputmode"]) == ("text", "numeric")
     assert form.by_id("alt_date").attrs["type"] == "date"
     assert "placeholder" in form.by_id("medications").attrs and "placeholder" in form.by_id("order").attrs
     button = page.by_id("check-button")
@@ -198,9 +198,9 @@ def test_errors_of_lines_and_labs_are_next_to_their_fields(client: FlaskClient) 
     page = post(client, 400, medications="oxycodone 5 mg q6h\noxycodone; stopped last week", egfr="25",
                 egfr_date="2026-12-01")
     assert page.by_id("medications-error").text.startswith("Error: line 2:")
-    assert page.by_id("medications").attrs["aria-describedby"] == "medications-error"
+    assert page.by_id("medications").attrs["aria-describedby"] == "medications-hint medications-error"
     assert [a.attrs["href"] for a in page.by_id("error-summary").find_all("a")] == ["#medications"]
-    page = post(client, 400, egfr="25", egfr_date="2026-12-01")  # the request's own check: after the as-of date
+    page = post(client, 400, egfr="25", egfr_date="2026-12-01", order="LDN 1.5 mg at bedtime")  # after the as-of date
     assert "after the 'as of' date" in page.by_id("egfr_date-error").text
     assert [a.text.split(":")[0] for a in page.by_id("error-summary").find_all("a")] == ["eGFR date"]
 
@@ -287,3 +287,110 @@ def test_the_rule_page_people_open_shows_its_scenarios(client: FlaskClient) -> N
     page = parse(response.get_data(as_text=True))
     assert page.find(cls="rule-scenarios").find_all("details", "scenario")
     assert any(a.attrs["href"] == "/rules#rule-LDN-WASH-004" for a in page.find_all("a"))
+
+
+# ---- the review's findings -------------------------------------------------------------------
+def raw_record(client: FlaskClient, **form: str) -> str:
+    import html
+    import re as regex
+    response = client.post("/", data={"as_of": AS_OF, **form})
+    assert response.status_code == 200, response.get_data(as_text=True)[:2000]
+    found = regex.search(r'<pre id="record-text"[^>]*>(.*?)</pre>', response.get_data(as_text=True), regex.DOTALL)
+    assert found is not None
+    return html.unescape(found[1])
+
+
+@pytest.mark.parametrize(("as_of", "form"), [
+    ("9999-06-01", {"order": "naltrexone 1 mcg bid", "order_purpose": "uldn", "medications": "oxycodone 10 mg q6h"}),
+    ("9999-12-01", {"order": "LDN 4.5 mg at bedtime"}),
+])
+def test_an_as_of_date_late_in_year_9999_is_a_field_error_not_a_500(client: FlaskClient, as_of: str,
+                                                                    form: dict) -> None:
+    page = post(client, 400, **{**form, "as_of": as_of})
+    assert "Enter a date from 1900-01-01 to" in page.by_id("as_of-error").text
+
+
+def test_numbers_are_typed_as_text_and_read_on_the_server(client: FlaskClient) -> None:
+    form = parse(client.get("/").get_data(as_text=True)).by_id("check-form")
+    for name in ("age", "alt", "ast", "bilirubin", "egfr", "creatinine", "years_on_opioids"):
+        control = form.by_id(name)
+        assert control.attrs["type"] == "text" and control.attrs["inputmode"] in ("decimal", "numeric"), name
+    page = post(client, 400, age="52 years", order="LDN 1.5 mg at bedtime")
+    assert "whole years, e.g. 52" in page.by_id("age-error").text and page.by_id("age").attrs["value"] == "52 years"
+    page = post(client, age="60", sex="male", order="LDN 1.5 mg at bedtime", egfr="25,5", egfr_date="2026-11-13")
+    assert "eGFR 25.5 mL/min/1.73m2" in card(page, "LDN-REN-001").find(cls="matched").text
+
+
+def test_a_refill_under_review_has_a_checkbox_and_gets_no_titration(client: FlaskClient) -> None:
+    form = parse(client.get("/").get_data(as_text=True)).by_id("check-form")
+    box = form.by_id("order_review")
+    assert box.attrs["type"] == "checkbox" and box.attrs["name"] == "order_review"
+    assert "refill" in next(e for e in form.find_all("label") if e.attrs.get("for") == "order_review").text
+    new = post(client, age="60", sex="male", order="LDN 4.5 mg at bedtime")
+    assert card(new, "LDN-TIT-001")
+    refill = post(client, age="60", sex="male", order="LDN 4.5 mg at bedtime", order_review="on")
+    assert "LDN-TIT-001" not in [c.attrs["data-rule"] for c in cards(refill)]
+    assert "checked" in refill.by_id("order_review").attrs
+    assert "under review" in refill.by_id("record-text").text
+
+
+def test_an_empty_post_is_an_error_on_the_order(client: FlaskClient) -> None:
+    page = post(client, 400)
+    assert "at least one medication line" in page.by_id("order-error").text
+    assert page.by_id("no-alerts") is None
+
+
+def test_an_oversized_form_is_the_page_with_a_message_not_json(client: FlaskClient) -> None:
+    response = client.post("/", data={"as_of": AS_OF, "medications": "oxycodone 5 mg q6h\n" * 60_000})
+    assert response.status_code == 413 and response.mimetype == "text/html"
+    page = parse(response.get_data(as_text=True))
+    assert "larger than the limit" in page.by_id("error-summary").text and page.by_id("check-form") is not None
+
+
+def test_a_field_in_error_keeps_its_hint_in_aria_describedby(client: FlaskClient) -> None:
+    page = post(client, 400, medications="oxycodone stopped 3 days ago")
+    assert page.by_id("medications").attrs["aria-describedby"] == "medications-hint medications-error"
+    assert page.by_id("medications-hint") is not None and "'; stopped 3 days ago'" in page.by_id("medications-error").text
+    assert post(client, 400, age="-1").by_id("age").attrs["aria-describedby"] == "age-error"  # no hint
+
+
+def test_the_form_is_not_autocompleted_and_the_as_of_date_is_marked_as_a_default(client: FlaskClient) -> None:
+    form = parse(client.get("/").get_data(as_text=True)).by_id("check-form")
+    assert form.attrs["autocomplete"] == "off"
+    assert "data-default-today" in form.by_id("as_of").attrs and "data-max-today" in form.by_id("alt_date").attrs
+    typed = post(client, 400, age="-1")
+    assert "data-default-today" not in typed.by_id("as_of").attrs  # what was typed is kept
+
+
+def test_the_disclaimers_are_printed(client: FlaskClient, app: Flask) -> None:
+    page = post(client, age="60", sex="male", order="naltrexone 1 mcg twice daily", order_purpose="uldn",
+                medications="oxycodone 10 mg every 6 hours")
+    assert "Decision support, not a decision" in page.by_id("results").find(cls="print-disclaimer").text
+    assert "not an order" in page.by_id("plan").find(cls="plan-disclaimer").text
+    from pathlib import Path
+    css = (Path(app.static_folder or "") / "web.css").read_text(encoding="utf-8")
+    printed = css[css.index("@media print"):]
+    assert ".print-disclaimer, .plan-disclaimer { display: block !important" in printed
+    [hidden] = [rule for rule in printed.splitlines() if "display: none !important" in rule]
+    assert "#check-form" in hidden and ".hint" in hidden  # the hint class is hidden, the disclaimers are not hints
+    assert "disclaimer" not in hidden
+
+
+def test_the_record_says_what_the_alerts_were_based_on(client: FlaskClient) -> None:
+    record = raw_record(client, age="60", sex="female", pregnancy="not-pregnant", lactation="lactating",
+                        order="LDN 1.5 mg at bedtime", conditions="K74.60\nI10 hypertension",
+                        egfr="25", egfr_date="2026-11-13")
+    assert "Patient: age 60 years, sex female, pregnancy not-pregnant, lactation lactating" in record
+    assert "Conditions, as understood:\n  K74.60 -> cirrhosis of the liver (active)" in record
+    assert "I10 hypertension -> not a condition any rule uses" in record
+    assert "Labs, as understood:\n  eGFR" in record and "on 2026-11-13" in record
+    assert "Decision support, not a decision" in record
+    assert "Patient: born 1966-01-02" in raw_record(client, birth_date="1966-01-02", order="LDN 1.5 mg at bedtime")
+
+
+def test_conditions_are_shown_by_name_not_by_slug(client: FlaskClient) -> None:
+    page = post(client, age="60", sex="male", order="LDN 1.5 mg at bedtime", conditions="K74.60 cirrhosis\nZ99.2")
+    other = page.find("ul", "understood-other").text
+    assert "Condition K74.60 cirrhosis: cirrhosis of the liver (active)" in other
+    assert "Condition Z99.2: dependence on renal dialysis (active)" in other
+    assert "ckd" not in other and "-" not in other.split(":", 1)[1].split("(")[0]
