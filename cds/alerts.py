@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import string
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -114,3 +114,33 @@ def _render(template: str, values: _TemplateValues) -> str:
         if name:
             parts.append(values.lookup(name))
     return "".join(parts).strip()
+
+
+def matched_in_words(fact: Mapping[str, Any], paths: Callable[[str], str] = str) -> str:
+    """A matched fact as a person reads it ("tramadol 50mg bid (tramadol, 100 mg/day; stopped 3 days
+    ago)"); `paths` rewords request paths in problems (the web page says "medication line 3")."""
+    kind = fact.get("fact")
+    if kind in ("order", "medication"):
+        if kind == "order":
+            state = "ordered"
+        elif fact.get("status") == "stopped":
+            since = fact.get("days_since_stopped")
+            state = f"stopped {since} days ago" if since is not None else "stopped, date not given"
+        else:
+            state = fact.get("status", "")
+        return f"{fact.get('name')} ({fact.get('ingredient')}, {fact.get('dose', 'dose not given')}; {state})"
+    if kind == "condition":
+        return f"{fact.get('name')} ({fact.get('code') or 'no code'}; {fact.get('status')})"
+    if kind == "lab":
+        if not fact.get("recorded"):
+            return f"{fact.get('name')}: no result on record"
+        return f"{fact.get('name')} {fact.get('result')} on {fact.get('date')} ({fact.get('days_ago')} days before)"
+    if kind == "patient":
+        age = fact.get("age_years")
+        return (f"patient: sex {fact.get('sex')}, age {'not given' if age is None else format_number(age)}, "
+                f"pregnancy {fact.get('pregnancy')} ({fact.get('pregnancy_evidence')}), "
+                f"lactation {fact.get('lactation')} ({fact.get('lactation_evidence')})")
+    if kind == "problem":
+        return paths(f"{fact.get('subject')}: {fact.get('reason')}")
+    return ""
+

@@ -52,3 +52,14 @@ def test_an_alert_says_what_matched_why_what_to_do_and_where_from(evaluator: Eva
 def test_a_patient_with_nothing_to_flag_gets_no_alerts(evaluator: Evaluator) -> None:
     assert evaluate(evaluator, patient={"sex": "male", "age": 60}, order={"text": "LDN 1.5 mg qhs"},
                     medications=[{"text": "metformin 500 mg bid"}]) == []
+
+
+def test_matched_facts_in_words_for_cards_and_the_page() -> None:
+    from cds.alerts import matched_in_words
+    stopped = {"fact": "medication", "name": "tramadol 50mg bid", "ingredient": "tramadol", "dose": "100 mg a day",
+               "status": "stopped", "days_since_stopped": 3}
+    assert matched_in_words(stopped) == "tramadol 50mg bid (tramadol, 100 mg a day; stopped 3 days ago)"
+    problem = {"fact": "problem", "subject": "medications[2] 'xyz'", "reason": "not recognised"}
+    assert matched_in_words(problem) == "medications[2] 'xyz': not recognised"
+    assert matched_in_words(problem, lambda text: text.replace("medications[2]", "line 3")) == \
+        "line 3 'xyz': not recognised"

@@ -22,7 +22,7 @@ from ..alert_plans import (
     taper_for_alert,
     titration_for_alert,
 )
-from ..alerts import Alert
+from ..alerts import Alert, matched_in_words
 from ..ids import uuid4
 from ..model import format_number
 from ..terminology import LOINC
@@ -101,7 +101,7 @@ def card(alert: Alert, context: CardContext, today: date | None = None) -> dict[
 def detail_markdown(alert: Alert) -> str:
     rule = alert.rule
     lines = [_md(alert.detail), "", "**Why:** " + _md(alert.rationale), ""]
-    matched = [_matched_words(fact) for fact in alert.matched]
+    matched = [matched_in_words(fact) for fact in alert.matched]
     lines += ["**What matched:**", *[f"- {_md(words)}" for words in matched if words], ""]
     if alert.suggestions:
         lines += ["**What to do:**"]
@@ -171,25 +171,6 @@ def _taper_table(found: TaperForAlert) -> str:
     lines += ["", f"With {uldn} throughout. Follow up at least monthly." if uldn else "Follow up at least monthly.",
               "", _md(plan.rules)]
     return "\n".join(lines)
-
-
-def _matched_words(fact: Mapping[str, Any]) -> str:
-    kind = fact.get("fact")
-    if kind in ("order", "medication"):
-        what = "ordered" if kind == "order" else fact.get("status", "")
-        return f"{fact.get('name')} ({fact.get('ingredient')}, {fact.get('dose', 'dose not given')}; {what})"
-    if kind == "condition":
-        return f"{fact.get('name')} ({fact.get('code') or 'no code'}; {fact.get('status')})"
-    if kind == "lab":
-        if not fact.get("recorded"):
-            return f"{fact.get('name')}: no result on record"
-        return f"{fact.get('name')} {fact.get('result')} on {fact.get('date')}"
-    if kind == "patient":
-        return (f"patient: sex {fact.get('sex')}, age {format_number(fact.get('age_years'))}, pregnancy "
-                f"{fact.get('pregnancy')} ({fact.get('pregnancy_evidence')}), lactation {fact.get('lactation')}")
-    if kind == "problem":
-        return f"{fact.get('subject')}: {fact.get('reason')}"
-    return ""
 
 
 def _suggestion(item: Mapping[str, str], context: CardContext) -> dict[str, Any] | None:

@@ -18,7 +18,7 @@ from ..alert_plans import (
     taper_for_alert,
     titration_for_alert,
 )
-from ..alerts import SEVERITY_ORDER, Alert
+from ..alerts import SEVERITY_ORDER, Alert, matched_in_words
 from ..model import Medication, Problem, format_number
 from ..rulebook import Source
 from ..service import Evaluation
@@ -109,38 +109,11 @@ def _card(alert: Alert, where: _Where) -> Card:
     return Card(
         rule=rule.id, version=rule.version, title=rule.title, category=rule.category, severity=rule.severity,
         summary=where.words(alert.summary), detail=where.words(alert.detail), rationale=alert.rationale,
-        matched=tuple(dict.fromkeys(filter(None, (_matched(fact, where) for fact in alert.matched)))),
+        matched=tuple(dict.fromkeys(filter(None, (matched_in_words(fact, where.words) for fact in alert.matched)))),
         todo=tuple((s["label"], s.get("detail", "")) for s in alert.suggestions),
         thresholds=tuple(f"{p.name.replace('_', ' ')}: {format_number(p.value)} {p.unit}" for p in rule.parameters),
         sources=rule.sources,
     )
-
-
-def _matched(fact: Mapping[str, Any], where: _Where) -> str:
-    kind = fact.get("fact")
-    if kind in ("order", "medication"):
-        if kind == "order":
-            state = "ordered"
-        elif fact.get("status") == "stopped":
-            since = fact.get("days_since_stopped")
-            state = f"stopped {since} days ago" if since is not None else "stopped, date not given"
-        else:
-            state = fact.get("status", "")
-        return f"{fact.get('name')} ({fact.get('ingredient')}, {fact.get('dose', 'dose not given')}; {state})"
-    if kind == "condition":
-        return f"{fact.get('name')} ({fact.get('code') or 'no code'}; {fact.get('status')})"
-    if kind == "lab":
-        if not fact.get("recorded"):
-            return f"{fact.get('name')}: no result on record"
-        return f"{fact.get('name')} {fact.get('result')} on {fact.get('date')} ({fact.get('days_ago')} days before)"
-    if kind == "patient":
-        age = fact.get("age_years")
-        return (f"patient: sex {fact.get('sex')}, age {'not given' if age is None else format_number(age)}, "
-                f"pregnancy {fact.get('pregnancy')} ({fact.get('pregnancy_evidence')}), "
-                f"lactation {fact.get('lactation')} ({fact.get('lactation_evidence')})")
-    if kind == "problem":
-        return where.words(f"{fact.get('subject')}: {fact.get('reason')}")
-    return ""
 
 
 class _Where:
