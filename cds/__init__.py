@@ -7,6 +7,7 @@ terminology and schemas are built once here, at start-up, never per request.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -20,8 +21,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     from .jsonio import FastJSONProvider
     from . import api, health, logs, plans, problems
     from .hooks import views as hooks
-    from .opioid_safety import OpioidSafety
-    from .service import Evaluator
+    from . import admin
+    from .ruleset import EXTENSION, RuleSetHolder, load_ruleset, pin_ruleset
+    from .rulebook import RULES_DIR
     from .web import bp as web
 
     app = Flask(__name__)
@@ -35,11 +37,19 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     logs.configure(app)
     problems.register(app)
-    app.extensions["ldn_cds"] = app.config.get("EVALUATOR") or Evaluator()
-    app.extensions["ldn_cds_opioid_safety"] = app.config.get("OPIOID_SAFETY") or OpioidSafety()
+    # LDN_CDS_RULES_DIR (a copy of rules/) and LDN_CDS_SETTINGS (the site's settings file) are optional.
+    ruleset = app.config.get("RULESET") or load_ruleset(Path(app.config.get("RULES_DIR") or RULES_DIR),
+                                                         _settings_path(app.config.get("SETTINGS")))
+    app.extensions[EXTENSION] = RuleSetHolder(ruleset)
+    app.before_request(pin_ruleset)  # each request keeps the rule set it started with, whatever reloads
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     plans.init_app(app)
     hooks.init_app(app)
     app.register_blueprint(web)
+    admin.init_app(app)
     return app
+
+
+def _settings_path(value: Any) -> Path | None:
+    return Path(str(value)) if value else None

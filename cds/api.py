@@ -10,6 +10,7 @@ from marshmallow import ValidationError
 from werkzeug.exceptions import NotFound, RequestEntityTooLarge, UnsupportedMediaType
 
 from . import MAX_BODY_BYTES
+from . import ruleset
 from .exceptions import InputError
 from .problems import problem
 from .opioid_safety import OpioidSafety
@@ -27,16 +28,16 @@ bp = Blueprint("v1", __name__, url_prefix="/v1")
 
 
 def evaluator() -> Evaluator:
-    return current_app.extensions["ldn_cds"]
+    return ruleset.current().evaluator
 
 
 def opioid_safety() -> OpioidSafety:
-    return current_app.extensions["ldn_cds_opioid_safety"]
+    return ruleset.current().opioid_safety
 
 
 def rulebooks() -> tuple[Rulebook, ...]:
     """The LDN rules, then the opioid-safety pack's."""
-    return evaluator().rulebook, opioid_safety().rulebook
+    return ruleset.current().rulebooks
 
 
 def json_body() -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
     CDSError
     ├── ConfigurationError          start-up data is wrong; the service must not start
-    │   ├── RuleFileError           a rule file breaks the rule schema ("file: rule id: field: reason")
+    │   ├── RuleFileError           a rule or settings file is refused ("file:line: rule id: field: reason")
     │   └── TerminologyError        a terminology file is malformed
     ├── InputError                  a request or patient file is not acceptable (rendered as a 4xx problem)
     └── EngineError                 the rule engine failed while evaluating
@@ -14,6 +14,12 @@ deployment and is logged with its request id.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .findings import Finding
+
 
 class CDSError(Exception):
     """Base of every error raised on purpose by LDN CDS."""
@@ -24,10 +30,12 @@ class ConfigurationError(CDSError):
 
 
 class RuleFileError(ConfigurationError):
-    """A rule file breaks the rule schema. One message per problem, each `file: rule id: field: reason`."""
+    """Rule or settings files that cannot be used. `findings` point at the lines; `problems` are
+    the same as text, each `file:line: rule id: field: reason`."""
 
-    def __init__(self, problems: list[str]) -> None:
-        self.problems = list(problems)
+    def __init__(self, findings: Sequence[Finding]) -> None:
+        self.findings = list(findings)
+        self.problems = [str(finding) for finding in self.findings]
         super().__init__("invalid rule files:\n  " + "\n  ".join(self.problems))
 
 

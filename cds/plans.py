@@ -7,6 +7,7 @@ from marshmallow import ValidationError
 
 from .api import evaluator, json_body
 from .exceptions import InputError
+from .ruleset import EXTENSION
 from .planners.requests import TAPER_REQUEST, TITRATION_REQUEST, as_json, taper_request, titration_request
 from .planners import taper as taper_module
 from .planners import titration as titration_module
@@ -18,7 +19,7 @@ bp = Blueprint("plans", __name__, url_prefix="/v1")
 
 
 def init_app(app: Flask) -> None:
-    taper_module.preload(app.extensions["ldn_cds"].terminology)
+    taper_module.preload(app.extensions[EXTENSION].current.evaluator.terminology)
     titration_module.preload()
     app.register_blueprint(bp)
 

@@ -43,9 +43,10 @@ class Evaluation:
 class Evaluator:
     """Everything needed to evaluate patients. Build once per process (it owns a rule engine)."""
 
-    def __init__(self, rules_dir: Path = RULES_DIR, terminology_dir: Path = TERMINOLOGY_DIR) -> None:
+    def __init__(self, rules_dir: Path = RULES_DIR, terminology_dir: Path = TERMINOLOGY_DIR,
+                 rulebook: Rulebook | None = None) -> None:
         self.terminology = Terminology.load(terminology_dir)
-        self.rulebook: Rulebook = load_rulebook(rules_dir)
+        self.rulebook: Rulebook = rulebook or load_rulebook(rules_dir)
         self.normalizer = Normalizer(self.terminology)
         self.engine = Engine(self.rulebook.engine_rules())
 

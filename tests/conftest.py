@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,6 +13,8 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from cds import create_app
 from cds.opioid_safety import OpioidSafety
+from cds.rulebook import RULES_DIR
+from cds.ruleset import RuleSet, load_ruleset
 from cds.service import Evaluator
 
 # Property tests are deterministic: the same examples on every run and machine, no example database.
@@ -20,20 +23,27 @@ settings.load_profile("deterministic")
 
 
 @pytest.fixture(scope="session")
-def evaluator() -> Evaluator:
-    # Rules and terminology load once, as in production.
-    return Evaluator()
+def ruleset() -> RuleSet:
+    # Rules and terminology load once, as in production. LDN_CDS_RULES_DIR: the specs of a copy of
+    # rules/ (`ldn-cds rules test`, a reload); site settings never apply here (the specs are the
+    # rule files' own).
+    return load_ruleset(Path(os.environ.get("LDN_CDS_RULES_DIR") or RULES_DIR))
 
 
 @pytest.fixture(scope="session")
-def opioid_safety() -> OpioidSafety:
-    return OpioidSafety()
+def evaluator(ruleset: RuleSet) -> Evaluator:
+    return ruleset.evaluator
+
+
+@pytest.fixture(scope="session")
+def opioid_safety(ruleset: RuleSet) -> OpioidSafety:
+    return ruleset.opioid_safety
 
 
 @pytest.fixture()
-def app(evaluator: Evaluator, opioid_safety: OpioidSafety, tmp_path: Path) -> Iterator[Flask]:
+def app(ruleset: RuleSet, tmp_path: Path) -> Iterator[Flask]:
     # Feedback goes to a fresh SQLite file per test; CDS Hooks JWT checks are tested with their own app.
-    yield create_app({"TESTING": True, "EVALUATOR": evaluator, "OPIOID_SAFETY": opioid_safety, "HOOKS_AUTH": "off",
+    yield create_app({"TESTING": True, "RULESET": ruleset, "HOOKS_AUTH": "off",
                       "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"})
 
 

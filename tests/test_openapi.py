@@ -48,6 +48,7 @@ from werkzeug.datastructures import Headers, ImmutableMultiDict
 from werkzeug.test import TestResponse
 
 import cds.engine
+from cds.ruleset import RuleSet
 from cds import MAX_BODY_BYTES, create_app, model, rulebook, schemas
 from cds.service import Evaluator
 
@@ -72,9 +73,9 @@ def openapi() -> OpenAPI:
 
 
 @pytest.fixture(scope="module")
-def api(evaluator: Evaluator) -> Flask:
+def api(ruleset: RuleSet) -> Flask:
     """One app for the module: hypothesis tests must not use function-scoped fixtures."""
-    return create_app({"TESTING": True, "EVALUATOR": evaluator})
+    return create_app({"TESTING": True, "RULESET": ruleset})
 
 
 def component(spec: Mapping[str, Any], pointer: str) -> OAS31Validator:

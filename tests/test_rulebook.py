@@ -30,6 +30,7 @@ GOOD_RULE = {
 def rules_dir(tmp_path: Path) -> Path:
     (tmp_path / "reference").mkdir()
     shutil.copy(RULES_DIR / "reference" / "sources.yaml", tmp_path / "reference" / "sources.yaml")
+    shutil.copy(RULES_DIR / "VERSION", tmp_path / "VERSION")
     return tmp_path
 
 
@@ -69,16 +70,16 @@ def test_a_good_rule_compiles_with_its_parameter_in_place(rules_dir: Path) -> No
 
 
 @pytest.mark.parametrize(("change", "expected"), [
-    ({"severity": "severe"}, "test.yaml: LDN-TEST-001: severity: Must be one of: info, warning, critical."),
-    ({"category": "kidneys"}, "test.yaml: LDN-TEST-001: category: Must be one of"),
-    ({"summary": "x" * 141}, "test.yaml: LDN-TEST-001: summary: Length must be between 1 and 140."),
-    ({"sources": ["nowhere"]}, "test.yaml: LDN-TEST-001: sources: unknown source 'nowhere'"),
-    ({"sources": []}, "test.yaml: LDN-TEST-001: sources: Shorter than minimum length 1."),
-    ({"version": "1"}, "test.yaml: LDN-TEST-001: version: must be a semantic version"),
-    ({"colour": "red"}, "test.yaml: LDN-TEST-001: colour: Unknown field."),
-    ({"when": {"order": {"klass": "naltrexone"}}}, "test.yaml: LDN-TEST-001: when.order.klass: order facts have no field 'klass'"),
-    ({"when": {"order": {"class": "opioid"}}}, "test.yaml: LDN-TEST-001: when.order.class: 'opioid' is not one of"),
-    ({"when": {"order": {"daily dose mg": {"over": 3}}}}, "test.yaml: LDN-TEST-001: when.order.daily dose mg: unknown test 'over'"),
+    ({"severity": "severe"}, "LDN-TEST-001: severity: Must be one of: info, warning, critical."),
+    ({"category": "kidneys"}, "LDN-TEST-001: category: Must be one of"),
+    ({"summary": "x" * 141}, "LDN-TEST-001: summary: Length must be between 1 and 140."),
+    ({"sources": ["nowhere"]}, "LDN-TEST-001: sources: unknown source 'nowhere'"),
+    ({"sources": []}, "LDN-TEST-001: sources: Shorter than minimum length 1."),
+    ({"version": "1"}, "LDN-TEST-001: version: must be a semantic version"),
+    ({"colour": "red"}, "LDN-TEST-001: colour: Unknown field."),
+    ({"when": {"order": {"klass": "naltrexone"}}}, "LDN-TEST-001: when.order.klass: order facts have no field 'klass'"),
+    ({"when": {"order": {"class": "opioid"}}}, "LDN-TEST-001: when.order.class: 'opioid' is not one of"),
+    ({"when": {"order": {"daily dose mg": {"over": 3}}}}, "LDN-TEST-001: when.order.daily dose mg: unknown test 'over'"),
     ({"when": {"order": {"daily dose mg": {"above": "limit"}}}}, "'limit' is neither a number nor a parameter"),
     ({"when": {"order": {"status": {"below": 3}}}}, "'below' compares numbers; this field is not a number"),
     ({"when": {"drug": {"class": "naltrexone"}}}, "when.drug: unknown fact 'drug'"),
@@ -101,20 +102,37 @@ def test_every_problem_in_every_file_is_reported_at_once(rules_dir: Path) -> Non
     assert [line.split(":")[0] for line in problems] == ["a.yaml", "b.yaml"]
 
 
+def test_a_problem_points_at_the_line_of_the_field(rules_dir: Path) -> None:
+    write(rules_dir, GOOD_RULE, {**GOOD_RULE, "id": "LDN-TEST-002", "when": {"order": {"klass": "naltrexone"}}})
+    text = (rules_dir / "test.yaml").read_text(encoding="utf-8").splitlines()
+    [problem] = problems_for(rules_dir)
+    file, line, rule, message = problem.split(":", 3)
+    assert (file, rule.strip()) == ("test.yaml", "LDN-TEST-002")
+    assert text[int(line) - 1].strip() == "klass: naltrexone", (problem, text)
+
+
+def test_a_rule_set_without_a_version_is_refused(rules_dir: Path) -> None:
+    write(rules_dir, GOOD_RULE)
+    (rules_dir / "VERSION").write_text("one\n", encoding="utf-8")
+    assert problems_for(rules_dir) == ["VERSION:1: -: 'one' is not a semantic version like 1.2.0 (major: a rule "
+                                       "removed or made quieter; minor: a rule added or a threshold changed; patch: "
+                                       "wording only)"]
+
+
 def test_duplicate_rule_ids_are_refused(rules_dir: Path) -> None:
     write(rules_dir, GOOD_RULE, name="a.yaml")
     write(rules_dir, GOOD_RULE, name="b.yaml")
-    assert problems_for(rules_dir) == ["b.yaml: LDN-TEST-001: id: already used in a.yaml"]
+    assert problems_for(rules_dir) == ["b.yaml:2: LDN-TEST-001: id: already used in a.yaml"]
 
 
 def test_a_file_that_is_not_yaml_is_reported(rules_dir: Path) -> None:
     (rules_dir / "broken.yaml").write_text("rules: [unclosed\n", encoding="utf-8")
-    assert problems_for(rules_dir)[0].startswith("broken.yaml: -: yaml:")
+    assert problems_for(rules_dir)[0].startswith("broken.yaml:2: -: yaml:")
 
 
 def test_the_service_refuses_to_start_with_a_bad_rule_file(rules_dir: Path) -> None:
     from cds.service import Evaluator
 
     write(rules_dir, {**GOOD_RULE, "severity": "bad"})
-    with pytest.raises(RuleFileError, match="test.yaml: LDN-TEST-001: severity"):
+    with pytest.raises(RuleFileError, match="LDN-TEST-001: severity"):
         Evaluator(rules_dir=rules_dir)

@@ -16,6 +16,7 @@ from ..exceptions import ConfigurationError, InputError
 from ..problems import problem
 from ..review import evaluate_checks, order_checks, therapy_reviews
 from ..schemas import flatten_errors
+from ..terminology import Terminology
 from . import prefetch as prefetching
 from .auth import AuthError, authenticator_from_config, www_authenticate
 from .cards import CardContext, card
@@ -58,7 +59,6 @@ def init_app(app: Flask) -> None:
         # The JWT audience must be the URL the EHR called, not one a Host header makes up.
         raise ConfigurationError("LDN_CDS_PUBLIC_BASE_URL is required when CDS Hooks issuers are trusted")
     app.extensions["ldn_cds_hooks"] = {
-        "services": {s.id: s for s in services(app.extensions["ldn_cds"].terminology)},
         "auth": auth,
         "feedback": feedback,
         "fhir_servers": _list_setting(app.config.get("HOOKS_FHIR_SERVERS")),
@@ -81,8 +81,22 @@ def _hooks() -> dict[str, Any]:
     return current_app.extensions["ldn_cds_hooks"]
 
 
+def _services() -> dict[str, Service]:
+    """The services of the rule set in force (their prefetch queries come from its terminology)."""
+    terminology = evaluator().terminology
+    found = _SERVICES.get(id(terminology))
+    if found is None or found[0] is not terminology:
+        if len(_SERVICES) >= 4:  # rule sets replaced by reloads
+            _SERVICES.clear()
+        found = _SERVICES[id(terminology)] = (terminology, {s.id: s for s in services(terminology)})
+    return found[1]
+
+
+_SERVICES: dict[int, tuple[Terminology, dict[str, Service]]] = {}  # by terminology, built once per rule set
+
+
 def _service(service_id: str) -> Service:
-    found = _hooks()["services"].get(service_id)
+    found = _services().get(service_id)
     if found is None:
         raise NotFound(f"No CDS Service has the id {service_id!r}.")
     return found
@@ -125,7 +139,7 @@ def _unauthorized(error: _Unauthorized) -> Response:
 
 @bp.get("")
 def discovery() -> Response:
-    return jsonify({"services": [s.discovery() for s in _hooks()["services"].values()]})
+    return jsonify({"services": [s.discovery() for s in _services().values()]})
 
 
 @bp.post("/<service_id>")

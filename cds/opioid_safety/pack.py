@@ -11,7 +11,7 @@ from typing import Any
 
 from ..alerts import Alert, build_alerts
 from ..engine import Engine
-from ..rulebook import OPIOID_SAFETY_DIR, RULES_DIR, Rulebook, load_rulebook
+from ..rulebook import OPIOID_SAFETY_PACK, RULES_DIR, Rulebook, load_rulebook
 from .chart import Chart, preload, read_chart
 
 _MAX_DEPTH = 3  # Bundles inside Bundles (a batch-response of searchsets) are opened this deep
@@ -26,9 +26,8 @@ class PackEvaluation:
 class OpioidSafety:
     """Build once per process (it owns a rule engine); then one `evaluate` per patient."""
 
-    def __init__(self, rules_dir: Path = OPIOID_SAFETY_DIR,
-                 sources_file: Path = RULES_DIR / "reference" / "sources.yaml") -> None:
-        self.rulebook: Rulebook = load_rulebook(rules_dir, sources_file)
+    def __init__(self, root: Path = RULES_DIR, rulebook: Rulebook | None = None) -> None:
+        self.rulebook: Rulebook = rulebook or load_rulebook(root, OPIOID_SAFETY_PACK)
         self.engine = Engine(self.rulebook.engine_rules())
         preload()
 

@@ -16,6 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from jwt.algorithms import ECAlgorithm
 
+from cds.ruleset import RuleSet
 from cds import create_app
 from cds.service import Evaluator
 
@@ -155,9 +156,9 @@ def test_missing_prefetch_without_a_fhir_server_is_412(client: FlaskClient) -> N
 
 
 @pytest.fixture()
-def fetching(evaluator: Evaluator, fhir: FhirServer, tmp_path: Path) -> FlaskClient:
+def fetching(ruleset: RuleSet, fhir: FhirServer, tmp_path: Path) -> FlaskClient:
     """A site that lets the service read the loopback FHIR server (and only it)."""
-    return create_app({"TESTING": True, "EVALUATOR": evaluator, "HOOKS_AUTH": "off", "HOOKS_FHIR_SERVERS": [fhir.url],
+    return create_app({"TESTING": True, "RULESET": ruleset, "HOOKS_AUTH": "off", "HOOKS_FHIR_SERVERS": [fhir.url],
                        "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"}).test_client()
 
 
@@ -211,8 +212,8 @@ def test_every_published_example_request_gets_200_or_a_clear_4xx(client: FlaskCl
     assert isinstance(response.get_json()["cards"], list)
 
 
-def test_feedback_on_an_issued_card_is_stored_and_survives_a_restart(evaluator: Evaluator, tmp_path: Path) -> None:
-    config = {"TESTING": True, "EVALUATOR": evaluator, "HOOKS_AUTH": "off",
+def test_feedback_on_an_issued_card_is_stored_and_survives_a_restart(ruleset: RuleSet, tmp_path: Path) -> None:
+    config = {"TESTING": True, "RULESET": ruleset, "HOOKS_AUTH": "off",
               "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"}
     first = create_app(config).test_client()
     card = first.post(SIGN, json=order_sign()).get_json()["cards"][0]
@@ -243,11 +244,11 @@ def key() -> ec.EllipticCurvePrivateKey:
 
 
 @pytest.fixture()
-def secured(evaluator: Evaluator, key: Any, tmp_path: Path) -> Flask:
+def secured(ruleset: RuleSet, key: Any, tmp_path: Path) -> Flask:
     jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
     jwk.update(kid="k1", use="sig", alg="ES384")
     issuers = [{"iss": ISS, "jwks": {"keys": [jwk]}}]
-    return create_app({"TESTING": True, "EVALUATOR": evaluator, "HOOKS_TRUSTED_ISSUERS": json.dumps(issuers),
+    return create_app({"TESTING": True, "RULESET": ruleset, "HOOKS_TRUSTED_ISSUERS": json.dumps(issuers),
                        "PUBLIC_BASE_URL": "https://cds.example.org",
                        "DATABASE_URL": f"sqlite:///{tmp_path / 'feedback.sqlite3'}"})
 
@@ -306,13 +307,13 @@ def test_feedback_tokens_may_name_the_service_url(secured: Flask, key: Any) -> N
     assert client.post(f"{SIGN}/feedback", json=feedback, headers=headers).status_code == 200
 
 
-def test_trusting_issuers_without_a_public_base_url_refuses_to_start(evaluator: Evaluator, key: Any) -> None:
+def test_trusting_issuers_without_a_public_base_url_refuses_to_start(ruleset: RuleSet, key: Any) -> None:
     from cds.exceptions import ConfigurationError
 
     jwk = ECAlgorithm.to_jwk(key.public_key(), as_dict=True)
     jwk.update(kid="k1", use="sig", alg="ES384")
     with pytest.raises(ConfigurationError, match="PUBLIC_BASE_URL"):
-        create_app({"EVALUATOR": evaluator, "HOOKS_TRUSTED_ISSUERS": json.dumps([{"iss": ISS, "jwks": {"keys": [jwk]}}])})
+        create_app({"RULESET": ruleset, "HOOKS_TRUSTED_ISSUERS": json.dumps([{"iss": ISS, "jwks": {"keys": [jwk]}}])})
 
 
 @pytest.mark.parametrize("body", [
@@ -345,9 +346,9 @@ def test_patient_entered_text_cannot_become_a_link_in_a_card(client: FlaskClient
     assert cards and all("[see chart](javascript" not in card["detail"] for card in cards)
 
 
-def test_a_token_replayed_to_another_worker_is_refused(secured: Flask, key: Any, evaluator: Evaluator) -> None:
+def test_a_token_replayed_to_another_worker_is_refused(secured: Flask, key: Any, ruleset: RuleSet) -> None:
     # Two app instances on one database stand for two gunicorn workers.
-    other = create_app({**secured.config, "EVALUATOR": evaluator})
+    other = create_app({**secured.config, "RULESET": ruleset})
     headers = {"Authorization": f"Bearer {token(key, f'https://cds.example.org{SIGN}')}"}
     assert secured.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 200
     assert other.test_client().post(SIGN, json=order_sign(), headers=headers).status_code == 401

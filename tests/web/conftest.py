@@ -22,6 +22,7 @@ from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.remote.webelement import WebElement
 from werkzeug.serving import make_server
 
+from cds.ruleset import RuleSet
 from cds import create_app
 from cds.opioid_safety import OpioidSafety
 from cds.service import Evaluator
@@ -82,11 +83,11 @@ def chrome_session() -> Iterator[WebDriver]:
 
 
 @pytest.fixture(scope="session")
-def web_url(evaluator: Evaluator, opioid_safety: OpioidSafety,
+def web_url(ruleset: RuleSet,
             tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The app as a real HTTP server on a free loopback port (threaded, as a browser needs), for the session."""
     database = tmp_path_factory.mktemp("browser") / "feedback.sqlite3"
-    app = create_app({"TESTING": True, "EVALUATOR": evaluator, "OPIOID_SAFETY": opioid_safety,
+    app = create_app({"TESTING": True, "RULESET": ruleset,
                       "HOOKS_AUTH": "off", "DATABASE_URL": f"sqlite:///{database}"})
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="browser-tests-http", daemon=True)
