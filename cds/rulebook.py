@@ -255,11 +255,14 @@ def read_ruleset_version(root: Path) -> tuple[RuleSetVersion | None, list[Findin
     return RuleSetVersion(RULESET_NAME, version, CHANGELOG_FILE), []
 
 
-def read_rulebook(root: Path, pack: str | None = None, settings: SiteSettings = NO_SETTINGS
-                  ) -> tuple[Rulebook | None, list[Finding]]:
-    """The rulebook and every problem found on the way (the rulebook is None when there are any)."""
+def read_rulebook(root: Path, pack: str | None = None, settings: SiteSettings = NO_SETTINGS,
+                  require_version: bool = True) -> tuple[Rulebook | None, list[Finding]]:
+    """The rulebook and every problem found on the way (the rulebook is None when there are any).
+    `require_version=False` reads rule sets from before `VERSION` existed (as "unversioned")."""
     directory = root / pack if pack else root
     version, findings = read_ruleset_version(root)
+    if version is None and not require_version and not (root / VERSION_FILE).exists():
+        version, findings = RuleSetVersion(RULESET_NAME, "unversioned", CHANGELOG_FILE), []
     try:
         sources = _load_sources(root / SOURCES_FILE)
     except RuleFileError as error:
